@@ -1,0 +1,124 @@
+//! What a run produces. Field meanings: docs/semantics.md sections 4 to 6.
+
+use crate::profile::Profile;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitReason {
+    StopLoss,
+    TakeProfit,
+    Signal,
+    Reverse,
+    End,
+}
+
+impl ExitReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExitReason::StopLoss => "sl",
+            ExitReason::TakeProfit => "tp",
+            ExitReason::Signal => "signal",
+            ExitReason::Reverse => "reverse",
+            ExitReason::End => "end",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectReason {
+    InvalidLots,
+    MinLot,
+    MaxLot,
+    InvalidSl,
+    InvalidTp,
+    Margin,
+}
+
+impl RejectReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::InvalidLots => "invalid_lots",
+            RejectReason::MinLot => "min_lot",
+            RejectReason::MaxLot => "max_lot",
+            RejectReason::InvalidSl => "invalid_sl",
+            RejectReason::InvalidTp => "invalid_tp",
+            RejectReason::Margin => "margin",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trade {
+    pub id: u32,
+    /// 1 long, -1 short.
+    pub side: i8,
+    pub lots: f64,
+    pub entry_time: f64,
+    pub entry_price: f64,
+    pub exit_time: f64,
+    pub exit_price: f64,
+    /// NaN when not set.
+    pub sl: f64,
+    /// NaN when not set.
+    pub tp: f64,
+    pub gross_pnl: f64,
+    pub commission: f64,
+    pub pnl: f64,
+    pub pips: f64,
+    pub reason: ExitReason,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    pub time: f64,
+    pub side: i8,
+    pub lots: f64,
+    pub reason: RejectReason,
+    pub required: f64,
+    pub free: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EquityCurve {
+    pub time: Vec<f64>,
+    pub equity: Vec<f64>,
+    pub balance: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Metrics {
+    pub net_profit: f64,
+    pub return_pct: f64,
+    pub cagr_pct: f64,
+    pub max_drawdown: f64,
+    pub max_drawdown_pct: f64,
+    pub sharpe: f64,
+    pub sortino: f64,
+    pub calmar: f64,
+    pub profit_factor: f64,
+    pub win_rate_pct: f64,
+    pub trade_count: u32,
+    pub wins: u32,
+    pub losses: u32,
+    pub avg_win: f64,
+    pub avg_loss: f64,
+    pub expectancy: f64,
+    pub sqn: f64,
+    pub exposure_pct: f64,
+    pub max_consecutive_losses: u32,
+    pub gross_profit: f64,
+    pub gross_loss: f64,
+    pub total_commission: f64,
+    pub final_balance: f64,
+    pub rejected_orders: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    pub trades: Vec<Trade>,
+    pub equity: EquityCurve,
+    pub metrics: Metrics,
+    pub rejections: Vec<Rejection>,
+    pub profile: Option<Profile>,
+    /// Ticks (or bars) read, warmup included.
+    pub events: u64,
+}
