@@ -1,0 +1,248 @@
+//! Metrics from the equity curve and the trades (docs/semantics.md section 6).
+//!
+//! Sums start from 0.0 and run in index order, and each formula is evaluated in the order the
+//! contract writes it, so the TypeScript engine reproduces every figure except CAGR (which uses
+//! `pow`) to the bit.
+
+use crate::results::{EquityCurve, Metrics, Trade};
+
+const MS_PER_DAY: f64 = 86_400_000.0;
+/// Julian year, as in the contract's CAGR.
+const MS_PER_YEAR: f64 = 31_557_600_000.0;
+
+pub struct MetricsInput<'a> {
+    pub initial_balance: f64,
+    pub final_balance: f64,
+    /// Time of the first event at or after `start`.
+    pub t0: f64,
+    /// Time of the last event (bar mode: last bar time + base timeframe).
+    pub t1: f64,
+    pub equity: &'a EquityCurve,
+    pub trades: &'a [Trade],
+    pub rejected_orders: u32,
+    pub total_commission: f64,
+    pub periods_per_year: f64,
+}
+
+pub fn compute(input: &MetricsInput<'_>) -> Metrics {
+    let b0 = input.initial_balance;
+    let bf = input.final_balance;
+
+    let net_profit = bf - b0;
+    let return_pct = (bf - b0) / b0 * 100.0;
+
+    let years = (input.t1 - input.t0) / MS_PER_YEAR;
+    let cagr_pct = if years <= 0.0 {
+        f64::NAN
+    } else if bf <= 0.0 {
+        -100.0
+    } else {
+        ((bf / b0).powf(1.0 / years) - 1.0) * 100.0
+    };
+
+    let (max_drawdown, max_drawdown_pct) = drawdown(b0, &input.equity.equity);
+
+    let returns = daily_returns(b0, &input.equity.time, &input.equity.equity);
+    let sqrt_ppy = input.periods_per_year.sqrt();
+    let (sharpe, sortino) = sharpe_sortino(&returns, sqrt_ppy);
+
+    let calmar = if max_drawdown_pct == 0.0 {
+        f64::NAN
+    } else {
+        cagr_pct / max_drawdown_pct
+    };
+
+    let trades = trade_stats(input.trades);
+    let profit_factor = if trades.gross_loss == 0.0 {
+        if trades.gross_profit > 0.0 {
+            f64::INFINITY
+        } else {
+            f64::NAN
+        }
+    } else {
+        trades.gross_profit / trades.gross_loss
+    };
+    let count = input.trades.len();
+    let n = count as f64;
+    let win_rate_pct = if count == 0 {
+        f64::NAN
+    } else {
+        trades.wins as f64 / n * 100.0
+    };
+    let avg_win = if trades.wins == 0 {
+        f64::NAN
+    } else {
+        trades.gross_profit / trades.wins as f64
+    };
+    let avg_loss = if trades.losses == 0 {
+        f64::NAN
+    } else {
+        trades.loss_sum / trades.losses as f64
+    };
+    let expectancy = if count == 0 { f64::NAN } else { trades.pnl_sum / n };
+    let sqn = if count < 2 {
+        f64::NAN
+    } else {
+        let sd = sample_sd(input.trades.iter().map(|t| t.pnl), expectancy, n);
+        if sd == 0.0 {
+            f64::NAN
+        } else {
+            expectancy / sd * n.sqrt()
+        }
+    };
+
+    let span = input.t1 - input.t0;
+    let exposure_pct = if span == 0.0 {
+        0.0
+    } else {
+        trades.time_in_market / span * 100.0
+    };
+
+    Metrics {
+        net_profit,
+        return_pct,
+        cagr_pct,
+        max_drawdown,
+        max_drawdown_pct,
+        sharpe,
+        sortino,
+        calmar,
+        profit_factor,
+        win_rate_pct,
+        trade_count: count as u32,
+        wins: trades.wins,
+        losses: trades.losses,
+        avg_win,
+        avg_loss,
+        expectancy,
+        sqn,
+        exposure_pct,
+        max_consecutive_losses: trades.max_consecutive_losses,
+        gross_profit: trades.gross_profit,
+        gross_loss: trades.gross_loss,
+        total_commission: input.total_commission,
+        final_balance: bf,
+        rejected_orders: input.rejected_orders,
+    }
+}
+
+/// Peak-to-trough drawdown, in money and in percent of the peak; the peak starts at the initial
+/// balance so a curve that only falls still shows its loss.
+fn drawdown(b0: f64, equity: &[f64]) -> (f64, f64) {
+    let mut peak = b0;
+    let mut max_dd = 0.0;
+    let mut max_dd_pct = 0.0;
+    for &e in equity {
+        if e > peak {
+            peak = e;
+        }
+        let dd = peak - e;
+        let dd_pct = dd / peak * 100.0;
+        if dd > max_dd {
+            max_dd = dd;
+        }
+        if dd_pct > max_dd_pct {
+            max_dd_pct = dd_pct;
+        }
+    }
+    (max_dd, max_dd_pct)
+}
+
+/// Returns between the last samples of consecutive UTC days, the first against the initial
+/// balance.
+fn daily_returns(b0: f64, time: &[f64], equity: &[f64]) -> Vec<f64> {
+    let mut returns = Vec::new();
+    let mut prev = b0;
+    let len = time.len().min(equity.len());
+    for i in 0..len {
+        let day = (time[i] / MS_PER_DAY).floor();
+        let last_of_day = i + 1 == len || (time[i + 1] / MS_PER_DAY).floor() != day;
+        if last_of_day {
+            let v = equity[i];
+            returns.push(v / prev - 1.0);
+            prev = v;
+        }
+    }
+    returns
+}
+
+fn sharpe_sortino(returns: &[f64], sqrt_ppy: f64) -> (f64, f64) {
+    let count = returns.len();
+    if count < 2 {
+        return (f64::NAN, f64::NAN);
+    }
+    let n = count as f64;
+    let mut sum = 0.0;
+    for &r in returns {
+        sum += r;
+    }
+    let mean = sum / n;
+    let sd = sample_sd(returns.iter().copied(), mean, n);
+    let sharpe = if sd == 0.0 { f64::NAN } else { mean / sd * sqrt_ppy };
+    let mut down_sq = 0.0;
+    for &r in returns {
+        let m = if r < 0.0 { r } else { 0.0 };
+        down_sq += m * m;
+    }
+    let dd = (down_sq / n).sqrt();
+    let sortino = if dd == 0.0 { f64::NAN } else { mean / dd * sqrt_ppy };
+    (sharpe, sortino)
+}
+
+/// `sqrt(sum((x - mean)^2) / (n - 1))`, summed in order from 0.
+fn sample_sd(values: impl Iterator<Item = f64>, mean: f64, n: f64) -> f64 {
+    let mut ss = 0.0;
+    for x in values {
+        let d = x - mean;
+        ss += d * d;
+    }
+    (ss / (n - 1.0)).sqrt()
+}
+
+struct TradeStats {
+    gross_profit: f64,
+    gross_loss: f64,
+    /// Sum of the losing pnls (negative).
+    loss_sum: f64,
+    pnl_sum: f64,
+    wins: u32,
+    losses: u32,
+    time_in_market: f64,
+    max_consecutive_losses: u32,
+}
+
+fn trade_stats(trades: &[Trade]) -> TradeStats {
+    let mut s = TradeStats {
+        gross_profit: 0.0,
+        gross_loss: 0.0,
+        loss_sum: 0.0,
+        pnl_sum: 0.0,
+        wins: 0,
+        losses: 0,
+        time_in_market: 0.0,
+        max_consecutive_losses: 0,
+    };
+    let mut run = 0u32;
+    for t in trades {
+        let pnl = t.pnl;
+        s.pnl_sum += pnl;
+        s.time_in_market += t.exit_time - t.entry_time;
+        if pnl > 0.0 {
+            s.wins += 1;
+            s.gross_profit += pnl;
+        } else if pnl < 0.0 {
+            s.losses += 1;
+            s.gross_loss += -pnl;
+            s.loss_sum += pnl;
+        }
+        if pnl < 0.0 {
+            run += 1;
+            if run > s.max_consecutive_losses {
+                s.max_consecutive_losses = run;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    s
+}
