@@ -131,7 +131,7 @@ pub fn generate_ticks(opts: &TickGenOptions) -> TickColumns {
     let mut rng = Sfc32::new(opts.seed);
     let scale = pow10(opts.digits);
     let (mut pts, min_pts) = points(opts.start_price, scale);
-    let mut t = opts.start;
+    let t = opts.start;
     let end = opts.start + opts.days * MS_PER_DAY;
     let mut vol = 1.0;
     let span = 2.0 * opts.step_points + 1.0;
@@ -153,33 +153,43 @@ pub fn generate_ticks(opts: &TickGenOptions) -> TickColumns {
         ask: Vec::with_capacity(capacity),
     };
 
+    // Every operand below is an integer under 2^53, so integer remainders give exactly the values
+    // the spec's double arithmetic gives, without a libm `fmod` call per operation.
+    // Options are integers (the TypeScript layer checks); the floors of 1 keep a bad direct call from
+    // dividing by zero.
+    let gap_mod = (gap_mod as u64).max(1);
+    let span = (span as u64).max(1);
+    let step_points = opts.step_points;
+    let mut t = t as i64;
+    // `t >= end` for an integer t is `t >= ceil(end)`.
+    let end = if end.is_nan() { i64::MIN } else { end.ceil() as i64 };
+    const DAY: i64 = MS_PER_DAY as i64;
+    const HOUR: i64 = MS_PER_HOUR as i64;
     loop {
-        let r = rng.next_f64();
-        t = t + 1.0 + r % gap_mod;
-        let day = (t / MS_PER_DAY).floor();
-        let wd = weekday(day);
-        if wd == 6.0 {
-            t = (day + 2.0) * MS_PER_DAY + r % 1000.0;
-        } else if wd == 0.0 {
-            t = (day + 1.0) * MS_PER_DAY + r % 1000.0;
+        let r = u64::from(rng.next_u32());
+        t += 1 + (r % gap_mod) as i64;
+        let day = t.div_euclid(DAY);
+        match (day + 4).rem_euclid(7) {
+            6 => t = (day + 2) * DAY + (r % 1000) as i64,
+            0 => t = (day + 1) * DAY + (r % 1000) as i64,
+            _ => {}
         }
-        // A NaN time (from options no caller should pass) would otherwise never reach the end.
-        if t >= end || t.is_nan() {
+        if t >= end {
             break;
         }
-        let r = rng.next_f64();
-        if r % 20000.0 == 0.0 {
-            vol = 1.0 + rng.next_f64() % 3.0;
+        let r = rng.next_u32();
+        if r % 20000 == 0 {
+            vol = 1.0 + f64::from(rng.next_u32() % 3);
         }
-        pts += ((r / 256.0).floor() % span - opts.step_points) * vol;
+        pts += (((u64::from(r) >> 8) % span) as f64 - step_points) * vol;
         pts = reflect(pts, min_pts);
-        let r = rng.next_f64();
-        let mut spread = 8.0 + r % 5.0;
+        let r = rng.next_u32();
+        let mut spread = 8.0 + f64::from(r % 5);
         // Rollover hour: spreads widen as they do around the daily swap.
-        if (t / MS_PER_HOUR).floor() % 24.0 == 21.0 {
+        if t.div_euclid(HOUR).rem_euclid(24) == 21 {
             spread *= 3.0;
         }
-        out.time.push(t);
+        out.time.push(t as f64);
         out.bid.push(pts / scale);
         out.ask.push((pts + spread) / scale);
     }

@@ -1,0 +1,824 @@
+//! The event loop and the trade simulator (docs/semantics.md sections 2, 4, 5, 6 and 8).
+//!
+//! The per-tick path only compares the tick's time with the next base-bar boundary, updates the
+//! forming base bar and, while a position is open, compares one price with its exit levels.
+//! Everything else (closing bars, workers, rules, orders) happens at bar closes. The loop is
+//! compiled once with profiling and once without, so the timers cost nothing when off.
+
+use crate::bars::{add_price, open_bar, Aggregate, Ring};
+use crate::config::{FillAt, RunConfig};
+use crate::data::{Bar, BarData, MarketData, TickData};
+use crate::error::{Error, ErrorKind};
+use crate::expr::{eval, js_max, js_min, AccountField, BarField, Code, Env, PositionField, QuoteField};
+use crate::indicators::Indicator;
+use crate::ir::{CompiledAction, CompiledLevel, CompiledOrder, Program};
+use crate::metrics::{compute, MetricsInput};
+use crate::profile::{Profile, Step};
+use crate::results::{EquityCurve, ExitReason, RejectReason, Rejection, RunOutput, Trade};
+use crate::timeframe::Timeframe;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Events between two looks at the cancel flag and the deadline.
+const CHECK_EVERY: usize = 65_536;
+
+/// Cooperative stops, looked at every 65536 events.
+#[derive(Debug, Clone, Default)]
+pub struct RunControl {
+    pub cancel: Option<Arc<AtomicBool>>,
+    pub deadline: Option<Instant>,
+}
+
+impl RunControl {
+    fn check(&self) -> Result<(), Error> {
+        if self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(Error::new(ErrorKind::Cancelled, "run", "cancelled"));
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(Error::new(ErrorKind::Timeout, "run", "deadline exceeded"));
+        }
+        Ok(())
+    }
+}
+
+pub fn run(data: &MarketData, program: &Program, config: &RunConfig) -> Result<RunOutput, Error> {
+    run_with_control(data, program, config, &RunControl::default())
+}
+
+pub fn run_with_control(
+    data: &MarketData,
+    program: &Program,
+    config: &RunConfig,
+    control: &RunControl,
+) -> Result<RunOutput, Error> {
+    config.validate()?;
+    match data {
+        MarketData::Ticks(ticks) => {
+            if config.profile {
+                run_ticks::<true>(ticks, program, config, control)
+            } else {
+                run_ticks::<false>(ticks, program, config, control)
+            }
+        }
+        MarketData::Bars(bars) => {
+            program.check_bar_timeframe(bars.timeframe)?;
+            if config.profile {
+                run_bars::<true>(bars, program, config, control)
+            } else {
+                run_bars::<false>(bars, program, config, control)
+            }
+        }
+    }
+}
+
+/// The events read: those up to `end` (a binary search; later ones are never touched).
+fn read_count(time: &[f64], config: &RunConfig) -> usize {
+    match config.end {
+        Some(end) => time.partition_point(|&t| t <= end),
+        None => time.len(),
+    }
+}
+
+/// The effective start, the first event at or after it, and whether one was read.
+fn first_live(time: &[f64], n: usize, config: &RunConfig) -> (f64, Option<usize>) {
+    let start = config.start.unwrap_or(time[0]);
+    let i = time[..n].partition_point(|&t| t < start);
+    (start, (i < n).then_some(i))
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Quotes {
+    bid: f64,
+    ask: f64,
+    /// The event's time, which is also the time of any fill it makes.
+    time: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Position {
+    /// 1 long, -1 short, 0 flat.
+    side: i8,
+    lots: f64,
+    units: f64,
+    entry: f64,
+    entry_time: f64,
+    entry_commission: f64,
+    sl: f64,
+    tp: f64,
+}
+
+const FLAT: Position = Position {
+    side: 0,
+    lots: 0.0,
+    units: 0.0,
+    entry: f64::NAN,
+    entry_time: f64::NAN,
+    entry_commission: 0.0,
+    sl: f64::NAN,
+    tp: f64::NAN,
+};
+
+struct Worker {
+    indicator: Indicator,
+    outputs: usize,
+    history: Ring<[f64; 3]>,
+}
+
+/// One built timeframe: slot 0 is the base, then the larger ones in ascending order.
+struct Frame {
+    tf: Timeframe,
+    ms: f64,
+    /// The forming aggregate (larger timeframes only; the base bar lives in the event loop).
+    forming: Aggregate,
+    history: Ring<Bar>,
+    workers: Vec<usize>,
+}
+
+struct Sim<'a, const P: bool> {
+    program: &'a Program,
+    pip: f64,
+    contract: f64,
+    lot_step: f64,
+    min_lot: f64,
+    max_lot: f64,
+    margin_rate: f64,
+    commission_per_lot: f64,
+    commission_percent: f64,
+    slippage: f64,
+    frames: Vec<Frame>,
+    /// `frames` index per `Timeframe::index`, `usize::MAX` where not built.
+    slot: [usize; 7],
+    decision_slot: usize,
+    workers: Vec<Worker>,
+    pos: Position,
+    /// The price an open position exits on (bid for long, ask for short) and the levels it exits
+    /// at or beyond; NaN levels never trigger, which is also how a flat account skips the check.
+    exit_on_ask: bool,
+    exit_low: f64,
+    exit_high: f64,
+    balance: f64,
+    trades: Vec<Trade>,
+    rejections: Vec<Rejection>,
+    equity: EquityCurve,
+    spent: [Duration; 6],
+    counts: [u64; 6],
+    mark: Option<Instant>,
+}
+
+impl<'a, const P: bool> Sim<'a, P> {
+    fn new(program: &'a Program, config: &RunConfig, base: Timeframe) -> Self {
+        let i = &config.instrument;
+        let mut frames = Vec::new();
+        let mut slot = [usize::MAX; 7];
+        for tf in Timeframe::ALL {
+            if tf == base || (tf > base && program.used[tf.index()]) {
+                slot[tf.index()] = frames.len();
+                frames.push(Frame {
+                    tf,
+                    ms: tf.ms(),
+                    forming: Aggregate::NONE,
+                    history: Ring::new(program.bar_depth[tf.index()]),
+                    workers: Vec::new(),
+                });
+            }
+        }
+        let workers = program
+            .workers
+            .iter()
+            .enumerate()
+            .map(|(w, plan)| {
+                frames[slot[plan.timeframe.index()]].workers.push(w);
+                Worker {
+                    indicator: Indicator::new(&plan.spec),
+                    outputs: plan.outputs,
+                    history: Ring::new(plan.depth),
+                }
+            })
+            .collect();
+        Sim {
+            program,
+            pip: i.pip_size,
+            contract: i.contract_size,
+            lot_step: i.lot_step,
+            min_lot: i.min_lot,
+            max_lot: i.max_lot,
+            margin_rate: i.margin_rate,
+            commission_per_lot: i.commission_per_lot,
+            commission_percent: i.commission_percent,
+            slippage: i.slippage_pips * i.pip_size,
+            decision_slot: slot[program.decision.index()],
+            frames,
+            slot,
+            workers,
+            pos: FLAT,
+            exit_on_ask: false,
+            exit_low: f64::NAN,
+            exit_high: f64::NAN,
+            balance: config.account.balance,
+            trades: Vec::new(),
+            rejections: Vec::new(),
+            equity: EquityCurve::default(),
+            spent: [Duration::ZERO; 6],
+            counts: [0; 6],
+            mark: None,
+        }
+    }
+
+    /// Profiling: charges the time since the previous lap to `step`. A no-op when off.
+    #[inline(always)]
+    fn lap(&mut self, step: Step, count: u64) {
+        if P {
+            let now = Instant::now();
+            if let Some(mark) = self.mark {
+                self.spent[step as usize] += now - mark;
+            }
+            self.mark = Some(now);
+            self.counts[step as usize] += count;
+        }
+    }
+
+    fn profile(&self) -> Option<Profile> {
+        P.then(|| {
+            let mut profile = Profile::default();
+            for (k, stats) in profile.steps.iter_mut().enumerate() {
+                stats.ms = self.spent[k].as_secs_f64() * 1000.0;
+                stats.count = self.counts[k];
+            }
+            profile
+        })
+    }
+
+    /// Pushes a closed bar to its timeframe's history and updates that timeframe's workers.
+    fn close_in(&mut self, slot: usize, bar: Bar) {
+        self.frames[slot].history.push(bar);
+        self.lap(Step::BarHistory, 1);
+        let frame = &self.frames[slot];
+        for &w in &frame.workers {
+            let worker = &mut self.workers[w];
+            worker.indicator.update(&bar);
+            if worker.history.capacity() > 0 {
+                let mut out = [f64::NAN; 3];
+                for (k, o) in out.iter_mut().enumerate().take(worker.outputs) {
+                    *o = worker.indicator.output(k);
+                }
+                worker.history.push(out);
+            }
+        }
+        let n = frame.workers.len() as u64;
+        self.lap(Step::WorkerDecision, n);
+    }
+
+    /// Step 1: the base bar closes, feeds the larger aggregates, and those whose bucket `t` has
+    /// left close too. Returns the open time of the decision bar if one closed.
+    fn roll(&mut self, base_bar: Bar, t: f64) -> Option<f64> {
+        self.close_in(0, base_bar);
+        let mut decided = (self.decision_slot == 0).then_some(base_bar.time);
+        for s in 1..self.frames.len() {
+            let tf = self.frames[s].tf;
+            self.frames[s].forming.add(tf, &base_bar);
+        }
+        self.lap(Step::BarHistory, 0);
+        for s in 1..self.frames.len() {
+            let ms = self.frames[s].ms;
+            if let Some(bar) = self.frames[s].forming.close_before(t, ms) {
+                self.close_in(s, bar);
+                if s == self.decision_slot {
+                    decided = Some(bar.time);
+                }
+            }
+        }
+        decided
+    }
+
+    fn pnl(&self, bid: f64, ask: f64) -> f64 {
+        match self.pos.side {
+            1 => (bid - self.pos.entry) * self.pos.units,
+            -1 => (self.pos.entry - ask) * self.pos.units,
+            _ => 0.0,
+        }
+    }
+
+    fn sample(&mut self, time: f64, bid: f64, ask: f64) {
+        let equity = self.balance + self.pnl(bid, ask);
+        self.equity.time.push(time);
+        self.equity.equity.push(equity);
+        self.equity.balance.push(self.balance);
+        self.lap(Step::LiveUpdate, 1);
+    }
+
+    fn commission(&self, lots: f64, price: f64) -> f64 {
+        lots * self.commission_per_lot + lots * self.contract * price * self.commission_percent / 100.0
+    }
+
+    fn set_exit_levels(&mut self) {
+        match self.pos.side {
+            1 => (self.exit_on_ask, self.exit_low, self.exit_high) = (false, self.pos.sl, self.pos.tp),
+            -1 => (self.exit_on_ask, self.exit_low, self.exit_high) = (true, self.pos.tp, self.pos.sl),
+            _ => (self.exit_on_ask, self.exit_low, self.exit_high) = (false, f64::NAN, f64::NAN),
+        }
+    }
+
+    fn close_position(&mut self, exit: f64, time: f64, reason: ExitReason) {
+        let p = self.pos;
+        let long = p.side == 1;
+        let gross = if long {
+            (exit - p.entry) * p.units
+        } else {
+            (p.entry - exit) * p.units
+        };
+        let exit_commission = self.commission(p.lots, exit);
+        self.balance = self.balance + gross - exit_commission;
+        let commission = p.entry_commission + exit_commission;
+        let pips = if long {
+            (exit - p.entry) / self.pip
+        } else {
+            (p.entry - exit) / self.pip
+        };
+        self.trades.push(Trade {
+            id: self.trades.len() as u32,
+            side: p.side,
+            lots: p.lots,
+            entry_time: p.entry_time,
+            entry_price: p.entry,
+            exit_time: time,
+            exit_price: exit,
+            sl: p.sl,
+            tp: p.tp,
+            gross_pnl: gross,
+            commission,
+            pnl: gross - commission,
+            pips,
+            reason,
+        });
+        self.pos = FLAT;
+        self.set_exit_levels();
+    }
+
+    /// A market close: a long sells at the bid, a short buys at the ask, both with slippage.
+    fn market_close(&mut self, q: Quotes, reason: ExitReason) {
+        let exit = if self.pos.side == 1 {
+            q.bid - self.slippage
+        } else {
+            q.ask + self.slippage
+        };
+        self.close_position(exit, q.time, reason);
+    }
+
+    /// Tick mode step 3, once the fast check in the loop saw a level reached.
+    #[cold]
+    fn exit_tick(&mut self, bid: f64, ask: f64, time: f64) {
+        let (sl_hit, tp_hit, price) = if self.pos.side == 1 {
+            (bid <= self.pos.sl, bid >= self.pos.tp, bid)
+        } else {
+            (ask >= self.pos.sl, ask <= self.pos.tp, ask)
+        };
+        if sl_hit {
+            self.close_position(price, time, ExitReason::StopLoss);
+        } else if tp_hit {
+            self.close_position(price, time, ExitReason::TakeProfit);
+        }
+    }
+
+    /// Bar mode step 4: intrabar levels from the bar's bid range plus the spread for shorts.
+    fn exit_bar(&mut self, bar: &Bar, spread: f64) {
+        let (p, o) = (self.pos, bar.open);
+        if p.side == 1 {
+            if bar.low <= p.sl {
+                self.close_position(js_min(o, p.sl), bar.time, ExitReason::StopLoss);
+            } else if bar.high >= p.tp {
+                self.close_position(js_max(o, p.tp), bar.time, ExitReason::TakeProfit);
+            }
+        } else if p.side == -1 {
+            if bar.high + spread >= p.sl {
+                self.close_position(js_max(o + spread, p.sl), bar.time, ExitReason::StopLoss);
+            } else if bar.low + spread <= p.tp {
+                self.close_position(js_min(o + spread, p.tp), bar.time, ExitReason::TakeProfit);
+            }
+        }
+    }
+
+    fn reject(&mut self, q: Quotes, side: i8, lots: f64, reason: RejectReason, required: f64, free: f64) {
+        self.rejections.push(Rejection {
+            time: q.time,
+            side,
+            lots,
+            reason,
+            required,
+            free,
+        });
+    }
+
+    fn eval(&self, code: &Code, q: Quotes, forming: Option<&Bar>) -> f64 {
+        eval(
+            code,
+            &View {
+                sim: self,
+                q,
+                forming,
+            },
+        )
+    }
+
+    /// A level as a price: the price form as given, the pips form measured from the fill, below
+    /// it for a long's stop-loss and a short's take-profit, above it otherwise.
+    fn level(
+        &self,
+        level: &Option<CompiledLevel>,
+        below: bool,
+        fill: f64,
+        q: Quotes,
+        forming: Option<&Bar>,
+    ) -> Option<f64> {
+        match level {
+            None => None,
+            Some(CompiledLevel::Price(c)) => Some(self.eval(c, q, forming)),
+            Some(CompiledLevel::Pips(c)) => {
+                let pips = self.eval(c, q, forming);
+                Some(if below {
+                    fill - pips * self.pip
+                } else {
+                    fill + pips * self.pip
+                })
+            }
+        }
+    }
+
+    /// Opening steps 1 to 5 of section 4, after a reversal if there is one.
+    fn open(&mut self, side: i8, order: &CompiledOrder, q: Quotes, forming: Option<&Bar>) {
+        let CompiledOrder { lots, sl, tp } = order;
+        if self.pos.side == side {
+            return;
+        }
+        if self.pos.side == -side {
+            self.market_close(q, ExitReason::Reverse);
+            self.lap(Step::OrderExecution, 1);
+        }
+        let requested = self.eval(lots, q, forming);
+        self.lap(Step::WorkerDecision, 0);
+        if requested.is_nan() || requested <= 0.0 {
+            self.reject(q, side, requested, RejectReason::InvalidLots, f64::NAN, f64::NAN);
+            self.lap(Step::OrderExecution, 1);
+            return;
+        }
+        let lots = (requested / self.lot_step + 1e-9).floor() * self.lot_step;
+        let size_problem = if lots < self.min_lot {
+            Some(RejectReason::MinLot)
+        } else if lots > self.max_lot {
+            Some(RejectReason::MaxLot)
+        } else {
+            None
+        };
+        if let Some(reason) = size_problem {
+            self.reject(q, side, requested, reason, f64::NAN, f64::NAN);
+            self.lap(Step::OrderExecution, 1);
+            return;
+        }
+        let fill = if side == 1 {
+            q.ask + self.slippage
+        } else {
+            q.bid - self.slippage
+        };
+        let long = side == 1;
+        let sl_price = self.level(sl, long, fill, q, forming);
+        let tp_price = self.level(tp, !long, fill, q, forming);
+        // NaN fails both comparisons, so a NaN level is rejected too.
+        let level_problem = if sl_price.is_some_and(|l| !(if long { l < fill } else { l > fill })) {
+            Some(RejectReason::InvalidSl)
+        } else if tp_price.is_some_and(|l| !(if long { l > fill } else { l < fill })) {
+            Some(RejectReason::InvalidTp)
+        } else {
+            None
+        };
+        if let Some(reason) = level_problem {
+            self.reject(q, side, requested, reason, f64::NAN, f64::NAN);
+            self.lap(Step::OrderExecution, 1);
+            return;
+        }
+        let required = lots * self.contract * fill * self.margin_rate;
+        let free = self.balance;
+        if required > free {
+            self.reject(q, side, requested, RejectReason::Margin, required, free);
+            self.lap(Step::OrderExecution, 1);
+            return;
+        }
+        let entry_commission = self.commission(lots, fill);
+        self.balance -= entry_commission;
+        self.pos = Position {
+            side,
+            lots,
+            units: lots * self.contract,
+            entry: fill,
+            entry_time: q.time,
+            entry_commission,
+            sl: sl_price.unwrap_or(f64::NAN),
+            tp: tp_price.unwrap_or(f64::NAN),
+        };
+        self.set_exit_levels();
+        self.lap(Step::OrderExecution, 1);
+    }
+
+    /// Step 5: every rule in order, each seeing what the previous ones did.
+    fn decide(&mut self, q: Quotes, forming: Option<&Bar>) {
+        let program = self.program;
+        for rule in &program.rules {
+            if self.eval(&rule.when, q, forming) == 0.0 {
+                continue;
+            }
+            for action in &rule.then {
+                match action {
+                    CompiledAction::Close => {
+                        if self.pos.side != 0 {
+                            self.lap(Step::WorkerDecision, 0);
+                            self.market_close(q, ExitReason::Signal);
+                            self.lap(Step::OrderExecution, 1);
+                        }
+                    }
+                    CompiledAction::Open(side, order) => {
+                        self.lap(Step::WorkerDecision, 0);
+                        self.open(*side, order, q, forming);
+                    }
+                }
+            }
+        }
+        self.lap(Step::WorkerDecision, 1);
+    }
+
+    /// End of data: every forming bar closes; returns the decision bar's time if one closed.
+    fn close_all(&mut self, base_bar: Bar) -> Option<f64> {
+        self.roll(base_bar, f64::INFINITY)
+    }
+
+    fn finish(self, events: usize, t0: f64, t1: f64, periods_per_year: f64, initial: f64) -> RunOutput {
+        let total_commission = self.trades.iter().fold(0.0, |sum, t| sum + t.commission);
+        let metrics = compute(&MetricsInput {
+            initial_balance: initial,
+            final_balance: self.balance,
+            t0,
+            t1,
+            equity: &self.equity,
+            trades: &self.trades,
+            rejected_orders: self.rejections.len() as u32,
+            total_commission,
+            periods_per_year,
+        });
+        let profile = self.profile();
+        RunOutput {
+            trades: self.trades,
+            equity: self.equity,
+            metrics,
+            rejections: self.rejections,
+            profile,
+            events: events as u64,
+        }
+    }
+}
+
+/// What an expression reads at one decision.
+struct View<'s, 'a, const P: bool> {
+    sim: &'s Sim<'a, P>,
+    q: Quotes,
+    forming: Option<&'s Bar>,
+}
+
+impl<const P: bool> Env for View<'_, '_, P> {
+    #[inline]
+    fn worker(&self, worker: usize, output: usize, offset: usize) -> f64 {
+        self.sim.workers[worker]
+            .history
+            .get(offset)
+            .map_or(f64::NAN, |o| o[output])
+    }
+    #[inline]
+    fn bar(&self, tf: Timeframe, field: BarField, offset: usize) -> f64 {
+        let slot = self.sim.slot[tf.index()];
+        self.sim.frames[slot]
+            .history
+            .get(offset)
+            .map_or(f64::NAN, |b| field.of(&b))
+    }
+    #[inline]
+    fn forming(&self, tf: Timeframe, field: BarField) -> f64 {
+        let slot = self.sim.slot[tf.index()];
+        let bar = if slot == 0 {
+            self.forming
+        } else {
+            let f = &self.sim.frames[slot].forming;
+            f.open.then_some(&f.bar)
+        };
+        bar.map_or(f64::NAN, |b| field.of(b))
+    }
+    #[inline]
+    fn quote(&self, field: QuoteField) -> f64 {
+        let q = self.q;
+        match field {
+            QuoteField::Bid => q.bid,
+            QuoteField::Ask => q.ask,
+            QuoteField::Mid => (q.bid + q.ask) / 2.0,
+            QuoteField::Spread => q.ask - q.bid,
+        }
+    }
+    #[inline]
+    fn position(&self, field: PositionField) -> f64 {
+        let p = &self.sim.pos;
+        if p.side == 0 {
+            return if field == PositionField::EntryPrice {
+                f64::NAN
+            } else {
+                0.0
+            };
+        }
+        match field {
+            PositionField::Side => f64::from(p.side),
+            PositionField::Lots => p.lots,
+            PositionField::EntryPrice => p.entry,
+            PositionField::Pnl => self.sim.pnl(self.q.bid, self.q.ask),
+            PositionField::PnlPips if p.side == 1 => (self.q.bid - p.entry) / self.sim.pip,
+            PositionField::PnlPips => (p.entry - self.q.ask) / self.sim.pip,
+        }
+    }
+    #[inline]
+    fn account(&self, field: AccountField) -> f64 {
+        match field {
+            AccountField::Balance => self.sim.balance,
+            AccountField::Equity => self.sim.balance + self.sim.pnl(self.q.bid, self.q.ask),
+        }
+    }
+    #[inline]
+    fn time(&self) -> f64 {
+        self.q.time
+    }
+}
+
+fn run_ticks<const P: bool>(
+    ticks: &TickData,
+    program: &Program,
+    config: &RunConfig,
+    control: &RunControl,
+) -> Result<RunOutput, Error> {
+    let n = read_count(&ticks.time, config);
+    let (start, live) = first_live(&ticks.time, n, config);
+    let base = program.tick_base();
+    let base_ms = base.ms();
+    let mut sim = Sim::<P>::new(program, config, base);
+    let time = &ticks.time[..n];
+    let bid = &ticks.bid[..n];
+    let ask = &ticks.ask[..n];
+    let volume = ticks.volume.as_deref().map(|v| &v[..n]);
+    let on_tick = program.on_tick;
+
+    let mut bar = Bar::default();
+    // The base boundary starts below every time so that the first tick opens the first bar.
+    let mut next_boundary = f64::NEG_INFINITY;
+    let mut started = false;
+    let (mut prev_bid, mut prev_ask) = (f64::NAN, f64::NAN);
+    sim.lap(Step::UpdatePrices, 0);
+    let mut i = 0;
+    while i < n {
+        control.check()?;
+        let stop = n.min(i + CHECK_EVERY);
+        while i < stop {
+            let (t, b, a) = (time[i], bid[i], ask[i]);
+            let v = match volume {
+                Some(v) => v[i],
+                None => 1.0,
+            };
+            sim.lap(Step::UpdatePrices, 1);
+            let mut decision_closed = false;
+            if t >= next_boundary {
+                if started {
+                    if let Some(decision_time) = sim.roll(bar, t) {
+                        decision_closed = true;
+                        if t >= start {
+                            sim.sample(decision_time, prev_bid, prev_ask);
+                        }
+                    }
+                }
+                started = true;
+                bar = open_bar(base, t, b, v);
+                next_boundary = bar.time + base_ms;
+            } else {
+                add_price(&mut bar, b, v);
+            }
+            sim.lap(Step::BarRendering, 1);
+            // Step 3 in its fast form: exits depend neither on the forming bar nor change it, so
+            // checking after rendering gives the same result as before.
+            let price = if sim.exit_on_ask { a } else { b };
+            if P && sim.pos.side != 0 {
+                sim.lap(Step::OrderExecution, 1);
+            }
+            if price <= sim.exit_low || price >= sim.exit_high {
+                sim.exit_tick(b, a, t);
+                sim.lap(Step::OrderExecution, 1);
+            }
+            if (decision_closed || on_tick) && t >= start {
+                sim.decide(
+                    Quotes {
+                        bid: b,
+                        ask: a,
+                        time: t,
+                    },
+                    Some(&bar),
+                );
+            }
+            prev_bid = b;
+            prev_ask = a;
+            i += 1;
+        }
+    }
+
+    let initial = config.account.balance;
+    let Some(first) = live else {
+        return Ok(sim.finish(n, start, start, config.periods_per_year, initial));
+    };
+    let last = Quotes {
+        bid: bid[n - 1],
+        ask: ask[n - 1],
+        time: time[n - 1],
+    };
+    if sim.pos.side != 0 {
+        sim.market_close(last, ExitReason::End);
+        sim.lap(Step::OrderExecution, 1);
+    }
+    if let Some(decision_time) = sim.close_all(bar) {
+        sim.sample(decision_time, last.bid, last.ask);
+    }
+    Ok(sim.finish(n, time[first], last.time, config.periods_per_year, initial))
+}
+
+fn run_bars<const P: bool>(
+    bars: &BarData,
+    program: &Program,
+    config: &RunConfig,
+    control: &RunControl,
+) -> Result<RunOutput, Error> {
+    let n = read_count(&bars.time, config);
+    let (start, live) = first_live(&bars.time, n, config);
+    let base = bars.timeframe;
+    let base_ms = base.ms();
+    let spread = config.instrument.spread_pips * config.instrument.pip_size;
+    let fill_at_close = config.fill_at == FillAt::Close;
+    let on_tick = program.on_tick;
+    let mut sim = Sim::<P>::new(program, config, base);
+    sim.lap(Step::UpdatePrices, 0);
+
+    let mut prev = Bar::default();
+    for i in 0..n {
+        if i % CHECK_EVERY == 0 {
+            control.check()?;
+        }
+        let bar = bars.bar(i);
+        sim.lap(Step::UpdatePrices, 1);
+        let mut decision_closed = false;
+        if i > 0 {
+            if let Some(decision_time) = sim.roll(prev, bar.time) {
+                decision_closed = true;
+                if bar.time >= start {
+                    sim.sample(decision_time, prev.close, prev.close + spread);
+                }
+            }
+        }
+        if i > 0 && (decision_closed || on_tick) && bar.time >= start {
+            let q = if fill_at_close {
+                Quotes {
+                    bid: prev.close,
+                    ask: prev.close + spread,
+                    time: prev.time + base_ms,
+                }
+            } else {
+                Quotes {
+                    bid: bar.open,
+                    ask: bar.open + spread,
+                    time: bar.time,
+                }
+            };
+            sim.decide(q, None);
+        }
+        if sim.pos.side != 0 {
+            let before = sim.trades.len();
+            sim.exit_bar(&bar, spread);
+            let fills = (sim.trades.len() - before) as u64;
+            sim.lap(Step::OrderExecution, 1 + fills);
+        }
+        prev = bar;
+        sim.lap(Step::BarRendering, 1);
+    }
+
+    let initial = config.account.balance;
+    let Some(first) = live else {
+        return Ok(sim.finish(n, start, start, config.periods_per_year, initial));
+    };
+    let last = Quotes {
+        bid: prev.close,
+        ask: prev.close + spread,
+        time: prev.time + base_ms,
+    };
+    if sim.pos.side != 0 {
+        sim.market_close(last, ExitReason::End);
+        sim.lap(Step::OrderExecution, 1);
+    }
+    if let Some(decision_time) = sim.close_all(prev) {
+        sim.sample(decision_time, last.bid, last.ask);
+    }
+    Ok(sim.finish(n, bars.time[first], last.time, config.periods_per_year, initial))
+}

@@ -1,0 +1,25 @@
+//! tickforge engine: columnar market data, bars rendered from ticks, incremental indicators, a
+//! strategy IR, a trade simulator and metrics. The semantics are fixed by `docs/semantics.md`; the
+//! pure TypeScript engine in `src/engine/js` implements the same contract.
+
+pub mod bars;
+pub mod config;
+pub mod data;
+pub mod engine;
+pub mod error;
+pub mod expr;
+pub mod generate;
+pub mod indicators;
+pub mod ir;
+pub mod metrics;
+pub mod profile;
+pub mod results;
+pub mod timeframe;
+
+pub use config::RunConfig;
+pub use data::{Bar, BarData, MarketData, TickData};
+pub use engine::{run, run_with_control, RunControl};
+pub use error::{Error, ErrorKind};
+pub use ir::{compile, parse_params, Program, Strategy};
+pub use results::{EquityCurve, ExitReason, Metrics, Rejection, RejectReason, RunOutput, Trade};
+pub use timeframe::Timeframe;
