@@ -1,0 +1,323 @@
+import { buildRunConfig, type RunSettings } from './config.js';
+import { isBarData, isTickData, validateBars, validateTicks } from './data/validate.js';
+import { runJs } from './engine/js/index.js';
+import { loadNative, type NativeBinding } from './engine/native.js';
+import { type EngineChoice, type EngineName, selectEngine } from './engine/select.js';
+import {
+  CancelledError,
+  EngineError,
+  type Issue,
+  type TickforgeError,
+  TimeoutError,
+  ValidationError,
+} from './errors.js';
+import { parseStrategy, resolveParams } from './ir/validate.js';
+import { newRunId, runLogger } from './log.js';
+import { validateRunConfig } from './run-config.js';
+import {
+  type BarData,
+  type EngineOutput,
+  EXIT_REASONS,
+  type MarketData,
+  type Params,
+  PROFILE_STEPS,
+  type Profile,
+  type RejectReason,
+  type RunConfig,
+  type StrategyIR,
+  type TickData,
+  type Trade,
+} from './types.js';
+
+export interface BacktestOptions extends RunSettings {
+  /** Columnar ticks (tick mode). Give `ticks` or `bars`, not both. */
+  ticks?: TickData;
+  /** Columnar bars of one timeframe (bar mode). */
+  bars?: BarData;
+  /** The strategy IR (JSON object, docs/semantics.md section 4). */
+  strategy: StrategyIR;
+  /** Values for the strategy's parameters; the rest take their defaults. */
+  params?: Params;
+  /** `auto` (default): native when the binary loads, else the pure-TypeScript engine. */
+  engine?: EngineChoice;
+  /** Cancels the run; the promise rejects with CancelledError. */
+  signal?: AbortSignal;
+  /** Stops the run with TimeoutError after this many milliseconds (checked inside the loop). */
+  timeoutMs?: number;
+  /** Correlation id for logs and the result; generated when absent. */
+  runId?: string;
+  /** @internal Testing aid: `'panic'` makes the native engine panic inside its thread. */
+  _fault?: 'panic';
+}
+
+export interface BacktestResult extends EngineOutput {
+  runId: string;
+  engine: EngineName;
+  strategy: string;
+  /** Every parameter's value in this run (given or default). */
+  params: Params;
+  config: RunConfig;
+  /** Wall time of the whole call. */
+  elapsedMs: number;
+  /** Wall time of the simulation loop alone. */
+  engineMs: number;
+  /** Ticks (or bars) per second of the simulation loop. */
+  eventsPerSecond: number;
+}
+
+/** What both the sync and async paths need, checked before anything runs. */
+interface Prepared {
+  runId: string;
+  engine: EngineName;
+  market: MarketData;
+  strategy: StrategyIR;
+  params: Params;
+  config: RunConfig;
+  started: number;
+}
+
+const nativeData = new WeakMap<TickData | BarData, InstanceType<NativeBinding['NativeMarketData']>>();
+const validatedData = new WeakSet<TickData | BarData>();
+
+function marketOf(options: BacktestOptions): MarketData {
+  const { ticks, bars } = options;
+  if (ticks && bars) throw ValidationError.at('ticks', 'give either ticks or bars, not both');
+  if (ticks) {
+    isTickData(ticks);
+    return { kind: 'ticks', ticks };
+  }
+  if (bars) {
+    isBarData(bars);
+    return { kind: 'bars', bars };
+  }
+  throw ValidationError.at('ticks', 'no market data: give ticks or bars');
+}
+
+function prepare(options: BacktestOptions): Prepared {
+  const started = performance.now();
+  const runId = options.runId ?? newRunId();
+  const issues: Issue[] = [];
+  const collect = <T>(f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof ValidationError) {
+        issues.push(...e.issues);
+        return undefined;
+      }
+      throw e;
+    }
+  };
+  const market = collect(() => marketOf(options));
+  const strategy = collect(() => parseStrategy(options.strategy));
+  const params = strategy ? collect(() => resolveParams(strategy, options.params ?? {})) : undefined;
+  const symbol = market?.kind === 'ticks' ? market.ticks.symbol : market?.bars.symbol;
+  const config = collect(() => validateRunConfig(buildRunConfig(options, symbol)));
+  if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs >= 0)) {
+    issues.push({ path: 'timeoutMs', message: `${options.timeoutMs} is not a finite non-negative number` });
+  }
+  if (issues.length > 0 || !market || !strategy || !params || !config) throw new ValidationError(issues);
+  const engine = selectEngine(options.engine);
+  if (engine === 'js') validateOnce(market);
+  return { runId, engine, market, strategy, params, config, started };
+}
+
+function validateOnce(market: MarketData): void {
+  const data = market.kind === 'ticks' ? market.ticks : market.bars;
+  if (validatedData.has(data)) return;
+  if (market.kind === 'ticks') validateTicks(market.ticks);
+  else validateBars(market.bars);
+  validatedData.add(data);
+}
+
+/** Copies the columns into the native engine once per data object; later runs share that copy. */
+function toNative(binding: NativeBinding, market: MarketData) {
+  const data = market.kind === 'ticks' ? market.ticks : market.bars;
+  let handle = nativeData.get(data);
+  if (!handle) {
+    try {
+      handle =
+        market.kind === 'ticks'
+          ? binding.NativeMarketData.fromTicks(
+              market.ticks.time,
+              market.ticks.bid,
+              market.ticks.ask,
+              market.ticks.volume,
+            )
+          : binding.NativeMarketData.fromBars(
+              market.bars.timeframe,
+              market.bars.time,
+              market.bars.open,
+              market.bars.high,
+              market.bars.low,
+              market.bars.close,
+              market.bars.volume,
+            );
+    } catch (e) {
+      throw fromNativeError((e as { code?: string }).code, (e as Error).message);
+    }
+    nativeData.set(data, handle);
+  }
+  return handle;
+}
+
+/** Maps a native error code and message to this library's error classes. */
+export function fromNativeError(code: string | undefined | null, message: string | undefined | null): TickforgeError {
+  const text = message ?? 'unknown native error';
+  switch (code) {
+    case 'ERR_TICKFORGE_VALIDATION': {
+      const at = text.indexOf(': ');
+      return at > 0
+        ? new ValidationError([{ path: text.slice(0, at), message: text.slice(at + 2) }])
+        : ValidationError.at('input', text);
+    }
+    case 'ERR_TICKFORGE_CANCELLED':
+      return new CancelledError();
+    case 'ERR_TICKFORGE_TIMEOUT':
+      return new TimeoutError();
+    case 'ERR_TICKFORGE_PANIC':
+      return new EngineError('ERR_TICKFORGE_PANIC', text);
+    default:
+      return new EngineError('ERR_TICKFORGE_ENGINE', `${code ?? 'error'}: ${text}`);
+  }
+}
+
+type NativeRunOutput = NonNullable<ReturnType<NativeBinding['backtestSync']>['output']>;
+
+function fromNativeOutput(out: NativeRunOutput): EngineOutput {
+  const t = out.trades;
+  const trades: Trade[] = new Array(t.id.length);
+  for (let i = 0; i < t.id.length; i++) {
+    trades[i] = {
+      id: t.id[i] as number,
+      side: t.side[i] === 1 ? 1 : -1,
+      lots: t.lots[i] as number,
+      entryTime: t.entryTime[i] as number,
+      entryPrice: t.entryPrice[i] as number,
+      exitTime: t.exitTime[i] as number,
+      exitPrice: t.exitPrice[i] as number,
+      sl: t.sl[i] as number,
+      tp: t.tp[i] as number,
+      grossPnl: t.grossPnl[i] as number,
+      commission: t.commission[i] as number,
+      pnl: t.pnl[i] as number,
+      pips: t.pips[i] as number,
+      reason: EXIT_REASONS[t.reason[i] as number] ?? 'end',
+    };
+  }
+  let profile: Profile | null = null;
+  if (out.profile) {
+    profile = Object.fromEntries(PROFILE_STEPS.map((s) => [s, { ms: 0, count: 0 }])) as Profile;
+    for (const step of out.profile) profile[step.name as keyof Profile] = { ms: step.ms, count: step.count };
+  }
+  return {
+    trades,
+    equity: { time: out.equityTime, equity: out.equity, balance: out.balance },
+    metrics: { ...out.metrics },
+    rejections: out.rejections.map((r) => ({
+      time: r.time,
+      side: r.side === 1 ? 1 : -1,
+      lots: r.lots,
+      reason: r.reason as RejectReason,
+      required: r.required,
+      free: r.free,
+    })),
+    profile,
+    events: out.events,
+  };
+}
+
+function finish(p: Prepared, output: EngineOutput, engineMs: number): BacktestResult {
+  const elapsedMs = performance.now() - p.started;
+  const result: BacktestResult = {
+    ...output,
+    runId: p.runId,
+    engine: p.engine,
+    strategy: p.strategy.name,
+    params: p.params,
+    config: p.config,
+    elapsedMs,
+    engineMs,
+    eventsPerSecond: engineMs > 0 ? output.events / (engineMs / 1000) : Number.POSITIVE_INFINITY,
+  };
+  runLogger(p.runId).info(
+    { engine: p.engine, strategy: result.strategy, trades: output.trades.length, events: output.events, engineMs },
+    'backtest finished',
+  );
+  return result;
+}
+
+function jsRun(p: Prepared, signal: AbortSignal | undefined, timeoutMs: number | undefined): BacktestResult {
+  const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
+  const t0 = performance.now();
+  let output: EngineOutput;
+  try {
+    output = runJs(p.market, p.strategy, p.params, p.config, {
+      shouldStop: () => (signal?.aborted ? 'cancelled' : performance.now() > deadline ? 'timeout' : null),
+    });
+  } catch (e) {
+    throw fromJsStop(e);
+  }
+  return finish(p, output, performance.now() - t0);
+}
+
+/** The pure-TypeScript engine reports stops with a `reason`; map them to the public classes. */
+function fromJsStop(e: unknown): unknown {
+  const reason = (e as { reason?: unknown } | null)?.reason;
+  if (reason === 'cancelled') return new CancelledError();
+  if (reason === 'timeout') return new TimeoutError();
+  return e;
+}
+
+function nativeArgs(p: Prepared) {
+  return [JSON.stringify(p.strategy), JSON.stringify(p.params), JSON.stringify(p.config)] as const;
+}
+
+/**
+ * Runs one backtest synchronously on the calling thread. Meant for small runs and scripts; use
+ * `backtest` to keep the event loop free.
+ */
+export function backtestSync(options: Omit<BacktestOptions, 'signal'>): BacktestResult {
+  const p = prepare(options);
+  runLogger(p.runId).info({ engine: p.engine, strategy: p.strategy.name }, 'backtest started');
+  if (p.engine === 'js') return jsRun(p, undefined, options.timeoutMs);
+  const binding = loadNative() as NativeBinding;
+  const handle = toNative(binding, p.market);
+  const r = binding.backtestSync(handle, ...nativeArgs(p), null, {
+    timeoutMs: options.timeoutMs,
+    fault: options._fault,
+  });
+  if (!r.output) throw fromNativeError(r.errorCode, r.errorMessage);
+  return finish(p, fromNativeOutput(r.output), r.output.engineMs);
+}
+
+/**
+ * Runs one backtest. The native engine runs on a thread pool the addon owns, so the event loop
+ * stays free; `signal` cancels it at the engine's next check.
+ */
+export async function backtest(options: BacktestOptions): Promise<BacktestResult> {
+  const p = prepare(options);
+  const { signal } = options;
+  if (signal?.aborted) throw new CancelledError();
+  runLogger(p.runId).info({ engine: p.engine, strategy: p.strategy.name }, 'backtest started');
+  if (p.engine === 'js') {
+    // Give callers one turn of the event loop (an abort queued before this call is seen).
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return jsRun(p, signal, options.timeoutMs);
+  }
+  const binding = loadNative() as NativeBinding;
+  const handle = toNative(binding, p.market);
+  const token = new binding.CancelToken();
+  const onAbort = () => token.cancel();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const r = await binding.backtest(handle, ...nativeArgs(p), token, {
+      timeoutMs: options.timeoutMs,
+      fault: options._fault,
+    });
+    if (!r.output) throw fromNativeError(r.errorCode, r.errorMessage);
+    return finish(p, fromNativeOutput(r.output), r.output.engineMs);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
