@@ -80,9 +80,7 @@ export type Expr =
 
 export type Level = { pips: Expr } | { price: Expr };
 
-export type Action =
-  | { action: 'buy' | 'sell'; lots: Expr; sl?: Level; tp?: Level }
-  | { action: 'close' };
+export type Action = { action: 'buy' | 'sell'; lots: Expr; sl?: Level; tp?: Level } | { action: 'close' };
 
 export interface Rule {
   when: Expr;
