@@ -97,13 +97,18 @@ export interface NativeProfileStep {
   count: number
 }
 
-export interface NativeRejection {
-  time: number
-  side: number
-  lots: number
-  reason: string
-  required: number
-  free: number
+/**
+ * Rejected orders, columnar: a strategy that keeps ordering on a drained account can produce
+ * millions, which as one JavaScript object each would cost more than the run.
+ */
+export interface NativeRejections {
+  time: Float64Array
+  side: Int8Array
+  lots: Float64Array
+  /** Codes: 0 invalid_lots, 1 min_lot, 2 max_lot, 3 invalid_sl, 4 invalid_tp, 5 margin. */
+  reason: Uint8Array
+  required: Float64Array
+  free: Float64Array
 }
 
 export interface NativeRunOutput {
@@ -112,7 +117,7 @@ export interface NativeRunOutput {
   equity: Float64Array
   balance: Float64Array
   metrics: NativeMetrics
-  rejections: Array<NativeRejection>
+  rejections: NativeRejections
   profile?: Array<NativeProfileStep>
   events: number
   /** Wall time of the engine loop alone (no conversion), for throughput figures. */

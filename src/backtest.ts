@@ -22,7 +22,8 @@ import {
   type Params,
   PROFILE_STEPS,
   type Profile,
-  type RejectReason,
+  REJECT_REASONS,
+  type Rejection,
   type RunConfig,
   type StrategyIR,
   type TickData,
@@ -184,6 +185,21 @@ export function fromNativeError(code: string | undefined | null, message: string
 
 type NativeRunOutput = NonNullable<ReturnType<NativeBinding['backtestSync']>['output']>;
 
+function rejectionsOf(r: NativeRunOutput['rejections']): Rejection[] {
+  const out: Rejection[] = new Array(r.time.length);
+  for (let i = 0; i < r.time.length; i++) {
+    out[i] = {
+      time: r.time[i] as number,
+      side: r.side[i] === 1 ? 1 : -1,
+      lots: r.lots[i] as number,
+      reason: REJECT_REASONS[r.reason[i] as number] ?? 'margin',
+      required: r.required[i] as number,
+      free: r.free[i] as number,
+    };
+  }
+  return out;
+}
+
 function fromNativeOutput(out: NativeRunOutput): EngineOutput {
   const t = out.trades;
   const trades: Trade[] = new Array(t.id.length);
@@ -214,14 +230,7 @@ function fromNativeOutput(out: NativeRunOutput): EngineOutput {
     trades,
     equity: { time: out.equityTime, equity: out.equity, balance: out.balance },
     metrics: { ...out.metrics },
-    rejections: out.rejections.map((r) => ({
-      time: r.time,
-      side: r.side === 1 ? 1 : -1,
-      lots: r.lots,
-      reason: r.reason as RejectReason,
-      required: r.required,
-      free: r.free,
-    })),
+    rejections: rejectionsOf(out.rejections),
     profile,
     events: out.events,
   };

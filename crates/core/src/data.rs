@@ -82,13 +82,25 @@ fn volume_ok(col: &str, i: usize, x: f64) -> Result<(), Error> {
 impl TickData {
     /// Validates the columns (docs/semantics.md section 1) and takes ownership of them.
     pub fn new(time: Vec<f64>, bid: Vec<f64>, ask: Vec<f64>, volume: Option<Vec<f64>>) -> Result<Self, Error> {
+        Self::validate(&time, &bid, &ask, volume.as_deref())?;
+        Ok(TickData { time: time.into(), bid: bid.into(), ask: ask.into(), volume: volume.map(Into::into) })
+    }
+
+    /// Validates borrowed columns and copies each once into shared storage (the binding's path:
+    /// the caller's typed arrays are read in place).
+    pub fn from_slices(time: &[f64], bid: &[f64], ask: &[f64], volume: Option<&[f64]>) -> Result<Self, Error> {
+        Self::validate(time, bid, ask, volume)?;
+        Ok(TickData { time: time.into(), bid: bid.into(), ask: ask.into(), volume: volume.map(Into::into) })
+    }
+
+    pub fn validate(time: &[f64], bid: &[f64], ask: &[f64], volume: Option<&[f64]>) -> Result<(), Error> {
         let n = time.len();
         if n == 0 {
             return Err(Error::data("ticks", "no rows"));
         }
-        check_len("ticks.bid", &bid, n, "ticks.time")?;
-        check_len("ticks.ask", &ask, n, "ticks.time")?;
-        if let Some(v) = &volume {
+        check_len("ticks.bid", bid, n, "ticks.time")?;
+        check_len("ticks.ask", ask, n, "ticks.time")?;
+        if let Some(v) = volume {
             check_len("ticks.volume", v, n, "ticks.time")?;
         }
         for i in 0..n {
@@ -110,11 +122,11 @@ impl TickData {
                     format!("{} is below ticks.bid[{i}] ({})", js_number(ask[i]), js_number(bid[i])),
                 ));
             }
-            if let Some(v) = &volume {
+            if let Some(v) = volume {
                 volume_ok("ticks.volume", i, v[i])?;
             }
         }
-        Ok(TickData { time: time.into(), bid: bid.into(), ask: ask.into(), volume: volume.map(Into::into) })
+        Ok(())
     }
 }
 
@@ -130,15 +142,60 @@ impl BarData {
         close: Vec<f64>,
         volume: Vec<f64>,
     ) -> Result<Self, Error> {
+        Self::validate(timeframe, &time, &open, &high, &low, &close, &volume)?;
+        Ok(BarData {
+            timeframe,
+            time: time.into(),
+            open: open.into(),
+            high: high.into(),
+            low: low.into(),
+            close: close.into(),
+            volume: volume.into(),
+        })
+    }
+
+    /// Validates borrowed columns and copies each once into shared storage.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_slices(
+        timeframe: Timeframe,
+        time: &[f64],
+        open: &[f64],
+        high: &[f64],
+        low: &[f64],
+        close: &[f64],
+        volume: &[f64],
+    ) -> Result<Self, Error> {
+        Self::validate(timeframe, time, open, high, low, close, volume)?;
+        Ok(BarData {
+            timeframe,
+            time: time.into(),
+            open: open.into(),
+            high: high.into(),
+            low: low.into(),
+            close: close.into(),
+            volume: volume.into(),
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn validate(
+        timeframe: Timeframe,
+        time: &[f64],
+        open: &[f64],
+        high: &[f64],
+        low: &[f64],
+        close: &[f64],
+        volume: &[f64],
+    ) -> Result<(), Error> {
         let n = time.len();
         if n == 0 {
             return Err(Error::data("bars", "no rows"));
         }
-        check_len("bars.open", &open, n, "bars.time")?;
-        check_len("bars.high", &high, n, "bars.time")?;
-        check_len("bars.low", &low, n, "bars.time")?;
-        check_len("bars.close", &close, n, "bars.time")?;
-        check_len("bars.volume", &volume, n, "bars.time")?;
+        check_len("bars.open", open, n, "bars.time")?;
+        check_len("bars.high", high, n, "bars.time")?;
+        check_len("bars.low", low, n, "bars.time")?;
+        check_len("bars.close", close, n, "bars.time")?;
+        check_len("bars.volume", volume, n, "bars.time")?;
         let tf = timeframe.ms();
         for i in 0..n {
             let t = time[i];
@@ -177,15 +234,7 @@ impl BarData {
             }
             volume_ok("bars.volume", i, volume[i])?;
         }
-        Ok(BarData {
-            timeframe,
-            time: time.into(),
-            open: open.into(),
-            high: high.into(),
-            low: low.into(),
-            close: close.into(),
-            volume: volume.into(),
-        })
+        Ok(())
     }
 
     pub fn bar(&self, i: usize) -> Bar {

@@ -91,7 +91,7 @@ impl NativeMarketData {
         ask: Float64ArraySlice,
         volume: Option<Float64ArraySlice>,
     ) -> Result<Self> {
-        TickData::new(time.to_vec(), bid.to_vec(), ask.to_vec(), volume.map(|v| v.to_vec()))
+        TickData::from_slices(&time, &bid, &ask, volume.as_deref())
             .map(|ticks| NativeMarketData { inner: MarketData::Ticks(ticks) })
             .map_err(|e| throw(&env, engine_error(e)))
     }
@@ -109,15 +109,7 @@ impl NativeMarketData {
         volume: Float64ArraySlice,
     ) -> Result<Self> {
         let tf = parse_timeframe(&timeframe, "bars.timeframe").map_err(|f| throw(&env, f))?;
-        BarData::new(
-            tf,
-            time.to_vec(),
-            open.to_vec(),
-            high.to_vec(),
-            low.to_vec(),
-            close.to_vec(),
-            volume.to_vec(),
-        )
+        BarData::from_slices(tf, &time, &open, &high, &low, &close, &volume)
         .map(|bars| NativeMarketData { inner: MarketData::Bars(bars) })
         .map_err(|e| throw(&env, engine_error(e)))
     }
@@ -195,14 +187,17 @@ pub struct NativeTrades {
     pub reason: Uint8Array,
 }
 
+/// Rejected orders, columnar: a strategy that keeps ordering on a drained account can produce
+/// millions, which as one JavaScript object each would cost more than the run.
 #[napi(object)]
-pub struct NativeRejection {
-    pub time: f64,
-    pub side: i32,
-    pub lots: f64,
-    pub reason: String,
-    pub required: f64,
-    pub free: f64,
+pub struct NativeRejections {
+    pub time: Float64Array,
+    pub side: Int8Array,
+    pub lots: Float64Array,
+    /// Codes: 0 invalid_lots, 1 min_lot, 2 max_lot, 3 invalid_sl, 4 invalid_tp, 5 margin.
+    pub reason: Uint8Array,
+    pub required: Float64Array,
+    pub free: Float64Array,
 }
 
 #[napi(object)]
@@ -247,7 +242,7 @@ pub struct NativeRunOutput {
     pub equity: Float64Array,
     pub balance: Float64Array,
     pub metrics: NativeMetrics,
-    pub rejections: Vec<NativeRejection>,
+    pub rejections: NativeRejections,
     pub profile: Option<Vec<NativeProfileStep>>,
     pub events: f64,
     /// Wall time of the engine loop alone (no conversion), for throughput figures.
@@ -354,18 +349,16 @@ fn to_js(out: RunOutput, engine_ms: f64) -> NativeRunOutput {
         final_balance: m.final_balance,
         rejected_orders: m.rejected_orders,
     };
-    let rejections = out
-        .rejections
-        .iter()
-        .map(|r| NativeRejection {
-            time: r.time,
-            side: r.side as i32,
-            lots: r.lots,
-            reason: r.reason.as_str().to_string(),
-            required: r.required,
-            free: r.free,
-        })
-        .collect();
+    let r = &out.rejections;
+    let rcol = |f: &dyn Fn(&tickforge_core::Rejection) -> f64| Float64Array::new(r.iter().map(f).collect());
+    let rejections = NativeRejections {
+        time: rcol(&|x| x.time),
+        side: Int8Array::new(r.iter().map(|x| x.side).collect()),
+        lots: rcol(&|x| x.lots),
+        reason: Uint8Array::new(r.iter().map(|x| x.reason as u8).collect()),
+        required: rcol(&|x| x.required),
+        free: rcol(&|x| x.free),
+    };
     let profile = out.profile.as_ref().map(|p| {
         Step::ALL
             .iter()
