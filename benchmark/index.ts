@@ -1,0 +1,3 @@
+import { benchBacktest } from './backtest.bench.js';
+
+await benchBacktest();
