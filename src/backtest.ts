@@ -1,6 +1,6 @@
 import { buildRunConfig, type RunSettings } from './config.js';
 import { isBarData, isTickData, validateBars, validateTicks } from './data/validate.js';
-import { runJs } from './engine/js/index.js';
+import { checkTimeframes, runJs } from './engine/js/index.js';
 import { loadNative, type NativeBinding } from './engine/native.js';
 import { type EngineChoice, type EngineName, selectEngine } from './engine/select.js';
 import {
@@ -117,6 +117,7 @@ function prepare(options: BacktestOptions): Prepared {
   if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs >= 0)) {
     issues.push({ path: 'timeoutMs', message: `${options.timeoutMs} is not a finite non-negative number` });
   }
+  if (market && strategy) collect(() => checkTimeframes(strategy, market));
   if (issues.length > 0 || !market || !strategy || !params || !config) throw new ValidationError(issues);
   const engine = selectEngine(options.engine);
   if (engine === 'js') validateOnce(market);

@@ -9,7 +9,6 @@ import {
   type RunConfig,
   type StrategyIR,
   TIMEFRAME_MS,
-  type Timeframe,
 } from '../../types.js';
 import { Ctx, compile, usedTimeframes } from './compile.js';
 import { Engine, type RunControl } from './engine.js';
@@ -29,6 +28,21 @@ function collect<T>(issues: Issue[], f: () => T): T | undefined {
 }
 
 /**
+ * Bar mode: every timeframe the strategy uses must be at least the data's own. Shared by both
+ * engines' callers so that every offending path is reported at once.
+ */
+export function checkTimeframes(strategy: StrategyIR, data: MarketData): void {
+  if (data.kind !== 'bars') return;
+  const base = data.bars.timeframe;
+  const min = TIMEFRAME_MS[base];
+  const issues: Issue[] = [];
+  for (const u of usedTimeframes(strategy)) {
+    if (TIMEFRAME_MS[u.tf] < min) issues.push({ path: u.path, message: `${u.tf} is smaller than the data's timeframe ${base}` });
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
+}
+
+/**
  * Runs one backtest. The strategy, params and config are checked here (cheap); the market data is
  * not: the caller validated it.
  */
@@ -45,19 +59,12 @@ export function runJs(
   const resolved = strategy ? collect(issues, () => resolveParams(strategy, params)) : undefined;
   if (issues.length > 0 || !strategy || !cfg || !resolved) throw new ValidationError(issues);
 
+  checkTimeframes(strategy, data);
   const uses = usedTimeframes(strategy);
-  let base: Timeframe;
-  if (data.kind === 'bars') {
-    base = data.bars.timeframe;
-    const min = TIMEFRAME_MS[base];
-    for (const u of uses) {
-      if (TIMEFRAME_MS[u.tf] < min)
-        issues.push({ path: u.path, message: `${u.tf} is smaller than the data's timeframe ${base}` });
-    }
-    if (issues.length > 0) throw new ValidationError(issues);
-  } else {
-    base = uses.reduce((m, u) => (TIMEFRAME_MS[u.tf] < TIMEFRAME_MS[m] ? u.tf : m), strategy.decision.timeframe);
-  }
+  const base =
+    data.kind === 'bars'
+      ? data.bars.timeframe
+      : uses.reduce((m, u) => (TIMEFRAME_MS[u.tf] < TIMEFRAME_MS[m] ? u.tf : m), strategy.decision.timeframe);
 
   const ctx = new Ctx(cfg.instrument.pipSize, cfg.account.balance);
   const program = compile(strategy, resolved, base, ctx);
