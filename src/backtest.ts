@@ -113,7 +113,15 @@ function prepare(options: BacktestOptions): Prepared {
   const strategy = collect(() => parseStrategy(options.strategy));
   const params = strategy ? collect(() => resolveParams(strategy, options.params ?? {})) : undefined;
   const symbol = market?.kind === 'ticks' ? market.ticks.symbol : market?.bars.symbol;
-  const config = collect(() => validateRunConfig(buildRunConfig(options, symbol)));
+  // The finished config mirrors the caller's options, so its problems are named by option path.
+  const config = collect(() => {
+    try {
+      return validateRunConfig(buildRunConfig(options, symbol));
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      throw new ValidationError(e.issues.map((i) => ({ ...i, path: i.path.replace(/^config\./, '') })));
+    }
+  });
   if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs >= 0)) {
     issues.push({ path: 'timeoutMs', message: `${options.timeoutMs} is not a finite non-negative number` });
   }
