@@ -56,7 +56,12 @@ fn check_len(name: &str, col: &[f64], expected: usize, against: &str) -> Result<
     if col.len() != expected {
         return Err(Error::data(
             name,
-            format!("length {} differs from {} length {}", col.len(), against, expected),
+            format!(
+                "length {} differs from {} length {}",
+                col.len(),
+                against,
+                expected
+            ),
         ));
     }
     Ok(())
@@ -64,7 +69,10 @@ fn check_len(name: &str, col: &[f64], expected: usize, against: &str) -> Result<
 
 fn positive_price(col: &str, i: usize, x: f64) -> Result<(), Error> {
     if !(x.is_finite() && x > 0.0) {
-        return Err(Error::data(format!("{col}[{i}]"), format!("{} is not a positive finite price", js_number(x))));
+        return Err(Error::data(
+            format!("{col}[{i}]"),
+            format!("{} is not a positive finite price", js_number(x)),
+        ));
     }
     Ok(())
 }
@@ -81,16 +89,36 @@ fn volume_ok(col: &str, i: usize, x: f64) -> Result<(), Error> {
 
 impl TickData {
     /// Validates the columns (docs/semantics.md section 1) and takes ownership of them.
-    pub fn new(time: Vec<f64>, bid: Vec<f64>, ask: Vec<f64>, volume: Option<Vec<f64>>) -> Result<Self, Error> {
+    pub fn new(
+        time: Vec<f64>,
+        bid: Vec<f64>,
+        ask: Vec<f64>,
+        volume: Option<Vec<f64>>,
+    ) -> Result<Self, Error> {
         Self::validate(&time, &bid, &ask, volume.as_deref())?;
-        Ok(TickData { time: time.into(), bid: bid.into(), ask: ask.into(), volume: volume.map(Into::into) })
+        Ok(TickData {
+            time: time.into(),
+            bid: bid.into(),
+            ask: ask.into(),
+            volume: volume.map(Into::into),
+        })
     }
 
     /// Validates borrowed columns and copies each once into shared storage (the binding's path:
     /// the caller's typed arrays are read in place).
-    pub fn from_slices(time: &[f64], bid: &[f64], ask: &[f64], volume: Option<&[f64]>) -> Result<Self, Error> {
+    pub fn from_slices(
+        time: &[f64],
+        bid: &[f64],
+        ask: &[f64],
+        volume: Option<&[f64]>,
+    ) -> Result<Self, Error> {
         Self::validate(time, bid, ask, volume)?;
-        Ok(TickData { time: time.into(), bid: bid.into(), ask: ask.into(), volume: volume.map(Into::into) })
+        Ok(TickData {
+            time: time.into(),
+            bid: bid.into(),
+            ask: ask.into(),
+            volume: volume.map(Into::into),
+        })
     }
 
     pub fn validate(time: &[f64], bid: &[f64], ask: &[f64], volume: Option<&[f64]>) -> Result<(), Error> {
@@ -106,12 +134,20 @@ impl TickData {
         for i in 0..n {
             let t = time[i];
             if !t.is_finite() {
-                return Err(Error::data(format!("ticks.time[{i}]"), format!("{} is not a finite time", js_number(t))));
+                return Err(Error::data(
+                    format!("ticks.time[{i}]"),
+                    format!("{} is not a finite time", js_number(t)),
+                ));
             }
             if i > 0 && t < time[i - 1] {
                 return Err(Error::data(
                     format!("ticks.time[{i}]"),
-                    format!("{} is earlier than ticks.time[{}] ({})", js_number(t), i - 1, js_number(time[i - 1])),
+                    format!(
+                        "{} is earlier than ticks.time[{}] ({})",
+                        js_number(t),
+                        i - 1,
+                        js_number(time[i - 1])
+                    ),
                 ));
             }
             positive_price("ticks.bid", i, bid[i])?;
@@ -119,7 +155,11 @@ impl TickData {
             if ask[i] < bid[i] {
                 return Err(Error::data(
                     format!("ticks.ask[{i}]"),
-                    format!("{} is below ticks.bid[{i}] ({})", js_number(ask[i]), js_number(bid[i])),
+                    format!(
+                        "{} is below ticks.bid[{i}] ({})",
+                        js_number(ask[i]),
+                        js_number(bid[i])
+                    ),
                 ));
             }
             if let Some(v) = volume {
@@ -200,7 +240,10 @@ impl BarData {
         for i in 0..n {
             let t = time[i];
             if !t.is_finite() {
-                return Err(Error::data(format!("bars.time[{i}]"), format!("{} is not a finite time", js_number(t))));
+                return Err(Error::data(
+                    format!("bars.time[{i}]"),
+                    format!("{} is not a finite time", js_number(t)),
+                ));
             }
             if t % tf != 0.0 {
                 return Err(Error::data(
@@ -211,7 +254,12 @@ impl BarData {
             if i > 0 && t <= time[i - 1] {
                 return Err(Error::data(
                     format!("bars.time[{i}]"),
-                    format!("{} is not after bars.time[{}] ({})", js_number(t), i - 1, js_number(time[i - 1])),
+                    format!(
+                        "{} is not after bars.time[{}] ({})",
+                        js_number(t),
+                        i - 1,
+                        js_number(time[i - 1])
+                    ),
                 ));
             }
             positive_price("bars.open", i, open[i])?;
@@ -223,13 +271,21 @@ impl BarData {
             if low[i] > lo {
                 return Err(Error::data(
                     format!("bars.low[{i}]"),
-                    format!("{} is above min(open, close) ({})", js_number(low[i]), js_number(lo)),
+                    format!(
+                        "{} is above min(open, close) ({})",
+                        js_number(low[i]),
+                        js_number(lo)
+                    ),
                 ));
             }
             if high[i] < hi {
                 return Err(Error::data(
                     format!("bars.high[{i}]"),
-                    format!("{} is below max(open, close) ({})", js_number(high[i]), js_number(hi)),
+                    format!(
+                        "{} is below max(open, close) ({})",
+                        js_number(high[i]),
+                        js_number(hi)
+                    ),
                 ));
             }
             volume_ok("bars.volume", i, volume[i])?;

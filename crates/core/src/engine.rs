@@ -5,7 +5,7 @@
 //! Everything else (closing bars, workers, rules, orders) happens at bar closes. The loop is
 //! compiled once with profiling and once without, so the timers cost nothing when off.
 
-use crate::bars::{add_price, open_bar, Aggregate, Ring};
+use crate::bars::{add_price, extend_bar, open_bar, Aggregate, Ring};
 use crate::config::{FillAt, RunConfig};
 use crate::data::{Bar, BarData, MarketData, TickData};
 use crate::error::{Error, ErrorKind};
@@ -650,6 +650,30 @@ impl<const P: bool> Env for View<'_, '_, P> {
     }
 }
 
+/// How many leading ticks are ordinary: before the next bar boundary and strictly inside the exit
+/// levels (NaN levels, when flat, never trigger). Checked eight at a time without branches, then
+/// one at a time in the block that holds the first special tick.
+#[inline]
+fn ordinary_run(time: &[f64], price: &[f64], boundary: f64, low: f64, high: f64) -> usize {
+    let n = time.len().min(price.len());
+    let (time, price) = (&time[..n], &price[..n]);
+    let mut k = 0;
+    for (t8, p8) in time.chunks_exact(8).zip(price.chunks_exact(8)) {
+        let mut special = false;
+        for u in 0..8 {
+            special |= (t8[u] >= boundary) | (p8[u] <= low) | (p8[u] >= high);
+        }
+        if special {
+            break;
+        }
+        k += 8;
+    }
+    while k < n && !(time[k] >= boundary || price[k] <= low || price[k] >= high) {
+        k += 1;
+    }
+    k
+}
+
 fn run_ticks<const P: bool>(
     ticks: &TickData,
     program: &Program,
@@ -678,6 +702,27 @@ fn run_ticks<const P: bool>(
         control.check()?;
         let stop = n.min(i + CHECK_EVERY);
         while i < stop {
+            // Between bar boundaries and exit levels nothing can happen but rendering, so with
+            // the profiler off a run of such ticks only extends the forming bar.
+            if !P && !on_tick {
+                let price = if sim.exit_on_ask { ask } else { bid };
+                let j = ordinary_run(
+                    &time[i..stop],
+                    &price[i..stop],
+                    next_boundary,
+                    sim.exit_low,
+                    sim.exit_high,
+                );
+                if j > 0 {
+                    extend_bar(&mut bar, &bid[i..i + j], volume.map(|v| &v[i..i + j]));
+                    prev_bid = bid[i + j - 1];
+                    prev_ask = ask[i + j - 1];
+                    i += j;
+                    if i == stop {
+                        break;
+                    }
+                }
+            }
             let (t, b, a) = (time[i], bid[i], ask[i]);
             let v = match volume {
                 Some(v) => v[i],

@@ -35,7 +35,11 @@ pub struct Error {
 
 impl Error {
     pub fn new(kind: ErrorKind, path: impl Into<String>, message: impl Into<String>) -> Self {
-        Error { kind, path: path.into(), message: message.into() }
+        Error {
+            kind,
+            path: path.into(),
+            message: message.into(),
+        }
     }
     pub fn data(path: impl Into<String>, message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Data, path, message)
@@ -67,7 +71,11 @@ pub fn js_number(x: f64) -> String {
         return "NaN".into();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if x > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     if x == 0.0 {
         return "0".into();

@@ -21,5 +21,5 @@ pub use data::{Bar, BarData, MarketData, TickData};
 pub use engine::{run, run_with_control, RunControl};
 pub use error::{Error, ErrorKind};
 pub use ir::{compile, parse_params, Program, Strategy};
-pub use results::{EquityCurve, ExitReason, Metrics, Rejection, RejectReason, RunOutput, Trade};
+pub use results::{EquityCurve, ExitReason, Metrics, RejectReason, Rejection, RunOutput, Trade};
 pub use timeframe::Timeframe;

@@ -14,8 +14,15 @@ pub enum Timeframe {
 }
 
 impl Timeframe {
-    pub const ALL: [Timeframe; 7] =
-        [Timeframe::M1, Timeframe::M5, Timeframe::M15, Timeframe::M30, Timeframe::H1, Timeframe::H4, Timeframe::D1];
+    pub const ALL: [Timeframe; 7] = [
+        Timeframe::M1,
+        Timeframe::M5,
+        Timeframe::M15,
+        Timeframe::M30,
+        Timeframe::H1,
+        Timeframe::H4,
+        Timeframe::D1,
+    ];
 
     pub fn ms(self) -> f64 {
         match self {

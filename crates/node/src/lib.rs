@@ -30,7 +30,10 @@ struct Failure {
 }
 
 fn failure(code: &'static str, message: impl Into<String>) -> Failure {
-    Failure { code, message: message.into() }
+    Failure {
+        code,
+        message: message.into(),
+    }
 }
 
 fn engine_error(e: tickforge_core::Error) -> Failure {
@@ -92,7 +95,9 @@ impl NativeMarketData {
         volume: Option<Float64ArraySlice>,
     ) -> Result<Self> {
         TickData::from_slices(&time, &bid, &ask, volume.as_deref())
-            .map(|ticks| NativeMarketData { inner: MarketData::Ticks(ticks) })
+            .map(|ticks| NativeMarketData {
+                inner: MarketData::Ticks(ticks),
+            })
             .map_err(|e| throw(&env, engine_error(e)))
     }
 
@@ -110,8 +115,10 @@ impl NativeMarketData {
     ) -> Result<Self> {
         let tf = parse_timeframe(&timeframe, "bars.timeframe").map_err(|f| throw(&env, f))?;
         BarData::from_slices(tf, &time, &open, &high, &low, &close, &volume)
-        .map(|bars| NativeMarketData { inner: MarketData::Bars(bars) })
-        .map_err(|e| throw(&env, engine_error(e)))
+            .map(|bars| NativeMarketData {
+                inner: MarketData::Bars(bars),
+            })
+            .map_err(|e| throw(&env, engine_error(e)))
     }
 
     /// Number of ticks or bars.
@@ -143,7 +150,9 @@ impl CancelToken {
     #[napi(constructor)]
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
-        CancelToken { flag: Arc::new(AtomicBool::new(false)) }
+        CancelToken {
+            flag: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     #[napi]
@@ -268,12 +277,18 @@ fn prepare(
     options: Option<RunOptions>,
 ) -> std::result::Result<Job, Failure> {
     let strategy = Strategy::from_json(strategy_json).map_err(engine_error)?;
-    let params: BTreeMap<String, f64> = tickforge_core::ir::parse_params(params_json).map_err(engine_error)?;
+    let params: BTreeMap<String, f64> =
+        tickforge_core::ir::parse_params(params_json).map_err(engine_error)?;
     let program = compile(&strategy, &params).map_err(engine_error)?;
     let config = RunConfig::from_json(config_json).map_err(engine_error)?;
-    let options = options.unwrap_or(RunOptions { timeout_ms: None, fault: None });
+    let options = options.unwrap_or(RunOptions {
+        timeout_ms: None,
+        fault: None,
+    });
     let deadline = match options.timeout_ms {
-        Some(ms) if ms.is_finite() && ms >= 0.0 => Some(Instant::now() + Duration::from_secs_f64(ms / 1000.0)),
+        Some(ms) if ms.is_finite() && ms >= 0.0 => {
+            Some(Instant::now() + Duration::from_secs_f64(ms / 1000.0))
+        }
         Some(ms) => {
             return Err(failure(
                 CODE_VALIDATION,
@@ -282,8 +297,17 @@ fn prepare(
         }
         None => None,
     };
-    let control = RunControl { cancel: cancel.map(|c| c.flag.clone()), deadline };
-    Ok(Job { data: data.inner.clone(), program, config, control, fault: options.fault })
+    let control = RunControl {
+        cancel: cancel.map(|c| c.flag.clone()),
+        deadline,
+    };
+    Ok(Job {
+        data: data.inner.clone(),
+        program,
+        config,
+        control,
+        fault: options.fault,
+    })
 }
 
 /// Runs a job with panics caught: a panic becomes an error result, never an unwind into Node.
@@ -299,7 +323,10 @@ fn execute(job: &Job) -> std::result::Result<(RunOutput, f64), Failure> {
     match outcome {
         Ok((Ok(out), ms)) => Ok((out, ms)),
         Ok((Err(e), _)) => Err(engine_error(e)),
-        Err(payload) => Err(failure(CODE_PANIC, format!("engine panicked: {}", panic_message(payload)))),
+        Err(payload) => Err(failure(
+            CODE_PANIC,
+            format!("engine panicked: {}", panic_message(payload)),
+        )),
     }
 }
 
@@ -362,7 +389,11 @@ fn to_js(out: RunOutput, engine_ms: f64) -> NativeRunOutput {
     let profile = out.profile.as_ref().map(|p| {
         Step::ALL
             .iter()
-            .map(|&s| NativeProfileStep { name: s.name().to_string(), ms: p.get(s).ms, count: p.get(s).count as f64 })
+            .map(|&s| NativeProfileStep {
+                name: s.name().to_string(),
+                ms: p.get(s).ms,
+                count: p.get(s).count as f64,
+            })
             .collect()
     });
     NativeRunOutput {
@@ -391,7 +422,11 @@ pub struct NativeRunResult {
 impl NativeRunResult {
     fn from(result: std::result::Result<(RunOutput, f64), Failure>) -> Self {
         match result {
-            Ok((out, ms)) => NativeRunResult { output: Some(to_js(out, ms)), error_code: None, error_message: None },
+            Ok((out, ms)) => NativeRunResult {
+                output: Some(to_js(out, ms)),
+                error_code: None,
+                error_message: None,
+            },
             Err(f) => NativeRunResult {
                 output: None,
                 error_code: Some(f.code.to_string()),
