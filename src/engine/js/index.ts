@@ -37,7 +37,8 @@ export function checkTimeframes(strategy: StrategyIR, data: MarketData): void {
   const min = TIMEFRAME_MS[base];
   const issues: Issue[] = [];
   for (const u of usedTimeframes(strategy)) {
-    if (TIMEFRAME_MS[u.tf] < min) issues.push({ path: u.path, message: `${u.tf} is smaller than the data's timeframe ${base}` });
+    if (TIMEFRAME_MS[u.tf] < min)
+      issues.push({ path: u.path, message: `${u.tf} is smaller than the data's timeframe ${base}` });
   }
   if (issues.length > 0) throw new ValidationError(issues);
 }
