@@ -702,9 +702,10 @@ fn run_ticks<const P: bool>(
         control.check()?;
         let stop = n.min(i + CHECK_EVERY);
         while i < stop {
-            // Between bar boundaries and exit levels nothing can happen but rendering, so with
-            // the profiler off a run of such ticks only extends the forming bar.
-            if !P && !on_tick {
+            // Between bar boundaries and exit levels nothing can happen but rendering, so a run of
+            // such ticks only extends the forming bar. The profiler times the run as a whole (a
+            // timer per tick would mostly measure itself) and counts every tick in it.
+            if !on_tick {
                 let price = if sim.exit_on_ask { ask } else { bid };
                 let j = ordinary_run(
                     &time[i..stop],
@@ -714,7 +715,13 @@ fn run_ticks<const P: bool>(
                     sim.exit_high,
                 );
                 if j > 0 {
+                    if P {
+                        let exit_checks = if sim.pos.side != 0 { j as u64 } else { 0 };
+                        sim.lap(Step::UpdatePrices, j as u64);
+                        sim.lap(Step::OrderExecution, exit_checks);
+                    }
                     extend_bar(&mut bar, &bid[i..i + j], volume.map(|v| &v[i..i + j]));
+                    sim.lap(Step::BarRendering, j as u64);
                     prev_bid = bid[i + j - 1];
                     prev_ask = ask[i + j - 1];
                     i += j;
