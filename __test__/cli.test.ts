@@ -27,7 +27,7 @@ describe('tickforge CLI', () => {
   it('demo prints the summary and the per-step profile', () => {
     const r = tickforge(['demo', '--days', '5', '--seed', '7']);
     expect(r.status).toBe(0);
-    for (const label of ['Trades', 'Net profit', 'Max drawdown', 'Sharpe', 'Win rate', 'Profit factor', 'events/s']) {
+    for (const label of ['Trades', 'Net profit', 'Max drawdown', 'Sharpe', 'Win rate', 'Profit factor', 'ticks/s']) {
       expect(r.stdout).toContain(label);
     }
     for (const step of [

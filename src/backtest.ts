@@ -54,6 +54,8 @@ export interface BacktestOptions extends RunSettings {
 export interface BacktestResult extends EngineOutput {
   runId: string;
   engine: EngineName;
+  /** `tick` for tick data, `bar` for bar data: what `events` counts. */
+  mode: 'tick' | 'bar';
   strategy: string;
   /** Every parameter's value in this run (given or default). */
   params: Params;
@@ -62,7 +64,7 @@ export interface BacktestResult extends EngineOutput {
   elapsedMs: number;
   /** Wall time of the simulation loop alone. */
   engineMs: number;
-  /** Ticks (or bars) per second of the simulation loop. */
+  /** Ticks (tick mode) or bars (bar mode) per second of the simulation loop. */
   eventsPerSecond: number;
 }
 
@@ -251,6 +253,7 @@ function finish(p: Prepared, output: EngineOutput, engineMs: number): BacktestRe
     ...output,
     runId: p.runId,
     engine: p.engine,
+    mode: p.market.kind === 'ticks' ? 'tick' : 'bar',
     strategy: p.strategy.name,
     params: p.params,
     config: p.config,

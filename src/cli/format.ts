@@ -46,8 +46,14 @@ export function formatSummary(r: BacktestResult, title: string): string {
       ['Avg win / loss', `${cash(m.avgWin)} / ${cash(m.avgLoss)}`],
       ['SQN', num(m.sqn)],
       ['Exposure', pct(m.exposurePct)],
-      ['Events', `${int.format(r.events)} (${r.equity.time.length} equity samples)`],
-      ['Engine', `${r.engine}, ${num(r.engineMs, 1)} ms in the loop, ${int.format(r.eventsPerSecond)} events/s`],
+      [
+        r.mode === 'tick' ? 'Ticks' : 'Bars',
+        `${int.format(r.events)} (${int.format(r.equity.time.length)} equity samples)`,
+      ],
+      [
+        'Speed',
+        `${int.format(r.eventsPerSecond)} ${r.mode === 'tick' ? 'ticks' : 'bars'}/s (${r.engine} engine, ${num(r.engineMs, 1)} ms in the loop)`,
+      ],
       ['Run id', r.runId],
     ]),
   ];
