@@ -1,0 +1,199 @@
+/**
+ * One worker of a WorkerPool: a child process (fork, IPC with advanced serialization) or a worker
+ * thread. It receives the market data once, then runs one job at a time through the public
+ * backtest path, so its results are those of `backtestSync` on the same input.
+ *
+ * Started from the TypeScript source under tests (through tsx) and as `dist/parallel-worker.*`
+ * from the published bundle; see entry.ts.
+ */
+import { isMainThread, parentPort, threadId } from 'node:worker_threads';
+import { type BacktestOptions, backtest, backtestSync } from '../backtest.js';
+import { CancelledError, TimeoutError } from '../errors.js';
+import { runLogger } from '../log.js';
+import type { EngineOutput, MarketData, Params } from '../types.js';
+import {
+  errorOf,
+  type FromWorker,
+  type InitMessage,
+  marketFrom,
+  type PoolJob,
+  settingsOf,
+  type ToWorker,
+} from './protocol.js';
+
+type Send = (msg: FromWorker) => void;
+
+/**
+ * An AbortSignal look-alike whose `aborted` reads a flag the pool sets from another thread. The
+ * pure-TS engine runs synchronously, so no message (and no real AbortController) can reach it
+ * mid-run; a shared memory read at each of its stop checks can. `abort` events serve the native
+ * engine, whose run leaves this thread's event loop free to receive the pool's cancel message.
+ */
+class FlagSignal extends EventTarget {
+  readonly reason = undefined;
+  onabort = null;
+  constructor(private readonly flag: Int32Array) {
+    super();
+  }
+  get aborted(): boolean {
+    return Atomics.load(this.flag, 0) !== 0;
+  }
+  throwIfAborted(): void {
+    if (this.aborted) throw new CancelledError();
+  }
+  fire(): void {
+    this.dispatchEvent(new Event('abort'));
+  }
+}
+
+interface Ready {
+  init: InitMessage;
+  market: MarketData;
+  signal?: FlagSignal;
+}
+
+let ready: Ready | undefined;
+let pendingInit: InitMessage | undefined;
+const pendingColumns: Record<string, Float64Array> = {};
+
+function start(init: InitMessage, columns: Record<string, Float64Array>, send: Send): void {
+  const t0 = performance.now();
+  const market = marketFrom(init.shape, columns);
+  const signal = init.stopFlag ? new FlagSignal(new Int32Array(init.stopFlag)) : undefined;
+  ready = signal ? { init, market, signal } : { init, market };
+  runLogger(init.runId).info(
+    {
+      kind: init.kind,
+      engine: init.engine,
+      pid: process.pid,
+      threadId,
+      rows: columns.time?.length ?? 0,
+      ms: performance.now() - t0,
+    },
+    'pool worker ready',
+  );
+  send({ type: 'ready', pid: process.pid, threadId });
+}
+
+/** Testing aid: `params.__fault` (only with allowFaults) 1 throws, 2 exits the worker, 3 hangs. */
+function applyFault(params: Params, allowFaults: boolean): Params {
+  if (!allowFaults || !Object.hasOwn(params, '__fault')) return params;
+  const { __fault: fault, ...rest } = params;
+  if (fault === 1) throw new Error('injected fault: the job threw');
+  if (fault === 2) process.exit(7);
+  if (fault === 3) {
+    // A loop without any stop check, so only a hard kill (or terminate) can end it.
+    for (;;) {
+      /* never returns */
+    }
+  }
+  return rest;
+}
+
+function optionsOf(r: Ready, job: PoolJob): Omit<BacktestOptions, 'signal'> {
+  const params = applyFault(job.params, r.init.allowFaults);
+  const data = r.market.kind === 'ticks' ? { ticks: r.market.ticks } : { bars: r.market.bars };
+  return {
+    ...settingsOf(job.config),
+    ...data,
+    strategy: job.strategy,
+    params,
+    engine: r.init.engine,
+    runId: r.init.runId,
+  };
+}
+
+function completed(job: PoolJob, out: EngineOutput): FromWorker {
+  const msg: FromWorker = {
+    type: 'result',
+    index: job.index,
+    status: 'completed',
+    metrics: out.metrics,
+    tradeCount: out.trades.length,
+  };
+  if (job.keepOutput) {
+    msg.output = {
+      trades: out.trades,
+      equity: out.equity,
+      metrics: out.metrics,
+      rejections: out.rejections,
+      profile: out.profile,
+      events: out.events,
+    };
+  }
+  return msg;
+}
+
+function stopped(job: PoolJob, e: unknown): FromWorker {
+  const error = errorOf(e);
+  if (e instanceof TimeoutError) return { type: 'result', index: job.index, status: 'timed_out', error };
+  if (e instanceof CancelledError) return { type: 'result', index: job.index, status: 'cancelled' };
+  if (ready) runLogger(ready.init.runId).warn({ index: job.index, error: error.message }, 'pool job failed');
+  return { type: 'result', index: job.index, status: 'failed', error };
+}
+
+/** Processes: synchronous, as the parent enforces the timeout and cancels by killing this process. */
+function runSync(job: PoolJob, send: Send): void {
+  if (!ready) throw new Error('job before init');
+  try {
+    send(completed(job, backtestSync(optionsOf(ready, job))));
+  } catch (e) {
+    send(stopped(job, e));
+  }
+}
+
+/** Threads: the engine's own deadline and the shared stop flag end the job at its next check. */
+async function runAsync(job: PoolJob, timeoutMs: number | undefined, send: Send): Promise<void> {
+  if (!ready) throw new Error('job before init');
+  try {
+    const options: BacktestOptions = { ...optionsOf(ready, job), signal: ready.signal as unknown as AbortSignal };
+    if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
+    send(completed(job, await backtest(options)));
+  } catch (e) {
+    send(stopped(job, e));
+  }
+}
+
+function onMessage(msg: ToWorker, send: Send): void {
+  switch (msg.type) {
+    case 'init':
+      if (msg.columns) start(msg, msg.columns, send);
+      else {
+        pendingInit = msg;
+        for (const [name, length] of Object.entries(msg.shape.columns)) pendingColumns[name] = new Float64Array(length);
+      }
+      return;
+    case 'chunk':
+      pendingColumns[msg.column]?.set(msg.data, msg.at);
+      return;
+    case 'start':
+      if (!pendingInit) throw new Error('start before init');
+      start(pendingInit, pendingColumns, send);
+      pendingInit = undefined;
+      return;
+    case 'job':
+      if (ready?.init.kind === 'threads') void runAsync(msg.job, msg.timeoutMs, send);
+      else runSync(msg.job, send);
+      return;
+    case 'cancel':
+      ready?.signal?.fire();
+      return;
+    case 'close':
+      // Threads: let the event loop run dry rather than being terminated, so log lines still
+      // being written reach stderr.
+      parentPort?.close();
+      return;
+  }
+}
+
+if (!isMainThread && parentPort) {
+  const port = parentPort;
+  port.on('message', (msg: ToWorker) => onMessage(msg, (m) => port.postMessage(m)));
+} else if (process.send) {
+  const send: Send = (m) => {
+    process.send?.(m);
+  };
+  process.on('message', (msg) => onMessage(msg as ToWorker, send));
+  // The pool closes an idle worker by closing the channel; a parent that dies closes it as well.
+  process.on('disconnect', () => process.exit(0));
+}
