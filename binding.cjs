@@ -842,3 +842,5 @@ module.exports.backtestSync = nativeBinding.backtestSync
 module.exports.engineVersion = nativeBinding.engineVersion
 module.exports.generateBars = nativeBinding.generateBars
 module.exports.generateTicks = nativeBinding.generateTicks
+module.exports.optimizeGrid = nativeBinding.optimizeGrid
+module.exports.runJobs = nativeBinding.runJobs

@@ -64,6 +64,56 @@ export declare function generateBars(input: BarGenInput): BarColumnsOutput
 /** The seeded synthetic tick generator of docs/semantics.md section 9. */
 export declare function generateTicks(input: TickGenInput): TickColumnsOutput
 
+/** Options of `optimizeGrid` and `runJobs`. */
+export interface NativeBatchOptions {
+  /** Threads of the pool built for the call (an integer >= 1). */
+  threads: number
+  /** Per job, from its start; a job past it ends `timed_out` at its next check. */
+  timeoutMs?: number
+  /** Keep each job's full output (trades, equity); by default only metrics. */
+  keepOutput?: boolean
+  /** Grids only: compute indicator series that several combinations share once (default true). */
+  shareSeries?: boolean
+  /** Testing aid: these job indices panic inside the engine thread. */
+  faultPanicAt?: Array<number>
+  /**
+   * Testing aid: these job indices never finish on their own (only a timeout or a cancel ends
+   * them).
+   */
+  faultHangAt?: Array<number>
+}
+
+/**
+ * A batch's outcome as data: `results` in job order, or `errorCode` and `errorMessage` when the
+ * call itself was invalid (then no job ran).
+ */
+export interface NativeBatchResult {
+  results?: Array<NativeJobResult>
+  errorCode?: string
+  errorMessage?: string
+}
+
+/** One scenario of `runJobs`. */
+export interface NativeJobInput {
+  data: NativeMarketData
+  strategyJson: string
+  paramsJson: string
+  configJson: string
+}
+
+export interface NativeJobResult {
+  /** `completed`, `failed`, `timed_out` or `cancelled`. */
+  status: string
+  metrics?: NativeMetrics
+  tradeCount: number
+  /** With `keepOutput`, for completed jobs. */
+  output?: NativeRunOutput
+  /** `EnginePanic` or `ValidationError` for failed jobs. */
+  errorType?: string
+  message?: string
+  elapsedMs: number
+}
+
 export interface NativeMetrics {
   netProfit: number
   returnPct: number
@@ -152,6 +202,24 @@ export interface NativeTrades {
   /** Exit reasons as codes: 0 sl, 1 tp, 2 signal, 3 reverse, 4 end. */
   reason: Uint8Array
 }
+
+/**
+ * Runs a strategy once per parameter combination on a pool of `options.threads` threads built
+ * for the call. The strategy, config, combinations and options are checked here, on the calling
+ * thread: a problem there resolves with `errorCode`/`errorMessage` and no job runs. A combination
+ * that does not compile becomes a failed job (`ValidationError`). `onProgress(ended, notCompleted)`
+ * is called as jobs end (lossy; calls are dropped while JavaScript is busy); results come with
+ * the promise, in combination order.
+ */
+export declare function optimizeGrid(data: NativeMarketData, strategyJson: string, combosJson: string, configJson: string, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number) => void) | undefined | null): Promise<NativeBatchResult>
+
+/**
+ * Runs unrelated scenarios, each with its own data, strategy, parameters and config, on a pool
+ * of `options.threads` threads built for the call (`shareSeries` does not apply). A scenario
+ * whose strategy, parameters or config is invalid becomes a failed job (`ValidationError`)
+ * without running; the others run. Progress and results as in `optimizeGrid`.
+ */
+export declare function runJobs(jobs: Array<NativeJobInput>, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number) => void) | undefined | null): Promise<NativeBatchResult>
 
 export interface RunOptions {
   /** Stop with ERR_TICKFORGE_TIMEOUT after this many milliseconds (checked inside the loop). */

@@ -15,6 +15,7 @@ use crate::ir::{CompiledAction, CompiledLevel, CompiledOrder, Program};
 use crate::metrics::{compute, MetricsInput};
 use crate::profile::{Profile, Step};
 use crate::results::{EquityCurve, ExitReason, RejectReason, Rejection, RunOutput, Trade};
+use crate::series::{SeriesCache, SharedSeries};
 use crate::timeframe::Timeframe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -52,28 +53,51 @@ pub fn run_with_control(
     config: &RunConfig,
     control: &RunControl,
 ) -> Result<RunOutput, Error> {
+    run_inner(data, program, config, control, None)
+}
+
+/// `run_with_control` reading worker outputs from `cache` where it holds them, instead of
+/// updating the worker's own indicator. The output is identical; a cache built for other data,
+/// another `end` or another base timeframe is ignored.
+pub fn run_with_cache(
+    data: &MarketData,
+    program: &Program,
+    config: &RunConfig,
+    control: &RunControl,
+    cache: &SeriesCache,
+) -> Result<RunOutput, Error> {
+    run_inner(data, program, config, control, Some(cache))
+}
+
+fn run_inner(
+    data: &MarketData,
+    program: &Program,
+    config: &RunConfig,
+    control: &RunControl,
+    cache: Option<&SeriesCache>,
+) -> Result<RunOutput, Error> {
     config.validate()?;
     match data {
         MarketData::Ticks(ticks) => {
             if config.profile {
-                run_ticks::<true>(ticks, program, config, control)
+                run_ticks::<true>(ticks, program, config, control, cache)
             } else {
-                run_ticks::<false>(ticks, program, config, control)
+                run_ticks::<false>(ticks, program, config, control, cache)
             }
         }
         MarketData::Bars(bars) => {
             program.check_bar_timeframe(bars.timeframe)?;
             if config.profile {
-                run_bars::<true>(bars, program, config, control)
+                run_bars::<true>(bars, program, config, control, cache)
             } else {
-                run_bars::<false>(bars, program, config, control)
+                run_bars::<false>(bars, program, config, control, cache)
             }
         }
     }
 }
 
 /// The events read: those up to `end` (a binary search; later ones are never touched).
-fn read_count(time: &[f64], config: &RunConfig) -> usize {
+pub(crate) fn read_count(time: &[f64], config: &RunConfig) -> usize {
     match config.end {
         Some(end) => time.partition_point(|&t| t <= end),
         None => time.len(),
@@ -119,8 +143,15 @@ const FLAT: Position = Position {
     tp: f64::NAN,
 };
 
-struct Worker {
-    indicator: Indicator,
+/// Where a worker's outputs come from.
+enum Feed<'a> {
+    Own(Indicator),
+    /// Computed once for the batch; read by the count of closed bars of the worker's timeframe.
+    Shared(&'a SharedSeries),
+}
+
+struct Worker<'a> {
+    feed: Feed<'a>,
     outputs: usize,
     history: Ring<[f64; 3]>,
 }
@@ -133,6 +164,8 @@ struct Frame {
     forming: Aggregate,
     history: Ring<Bar>,
     workers: Vec<usize>,
+    /// Bars closed so far: the index into shared series.
+    closed: usize,
 }
 
 struct Sim<'a, const P: bool> {
@@ -150,7 +183,7 @@ struct Sim<'a, const P: bool> {
     /// `frames` index per `Timeframe::index`, `usize::MAX` where not built.
     slot: [usize; 7],
     decision_slot: usize,
-    workers: Vec<Worker>,
+    workers: Vec<Worker<'a>>,
     pos: Position,
     /// The price an open position exits on (bid for long, ask for short) and the levels it exits
     /// at or beyond; NaN levels never trigger, which is also how a flat account skips the check.
@@ -167,7 +200,12 @@ struct Sim<'a, const P: bool> {
 }
 
 impl<'a, const P: bool> Sim<'a, P> {
-    fn new(program: &'a Program, config: &RunConfig, base: Timeframe) -> Self {
+    fn new(
+        program: &'a Program,
+        config: &RunConfig,
+        base: Timeframe,
+        cache: Option<&'a SeriesCache>,
+    ) -> Self {
         let i = &config.instrument;
         let mut frames = Vec::new();
         let mut slot = [usize::MAX; 7];
@@ -180,6 +218,7 @@ impl<'a, const P: bool> Sim<'a, P> {
                     forming: Aggregate::NONE,
                     history: Ring::new(program.bar_depth[tf.index()]),
                     workers: Vec::new(),
+                    closed: 0,
                 });
             }
         }
@@ -189,8 +228,15 @@ impl<'a, const P: bool> Sim<'a, P> {
             .enumerate()
             .map(|(w, plan)| {
                 frames[slot[plan.timeframe.index()]].workers.push(w);
+                // An unread worker keeps no history, so it needs no values at all.
+                let shared = cache
+                    .filter(|_| plan.depth > 0)
+                    .and_then(|c| c.get(plan.timeframe, &plan.spec));
                 Worker {
-                    indicator: Indicator::new(&plan.spec),
+                    feed: match shared {
+                        Some(series) => Feed::Shared(series),
+                        None => Feed::Own(Indicator::new(&plan.spec)),
+                    },
                     outputs: plan.outputs,
                     history: Ring::new(plan.depth),
                 }
@@ -253,16 +299,23 @@ impl<'a, const P: bool> Sim<'a, P> {
     fn close_in(&mut self, slot: usize, bar: Bar) {
         self.frames[slot].history.push(bar);
         self.lap(Step::BarHistory, 1);
+        let k = self.frames[slot].closed;
+        self.frames[slot].closed = k + 1;
         let frame = &self.frames[slot];
         for &w in &frame.workers {
             let worker = &mut self.workers[w];
-            worker.indicator.update(&bar);
-            if worker.history.capacity() > 0 {
-                let mut out = [f64::NAN; 3];
-                for (k, o) in out.iter_mut().enumerate().take(worker.outputs) {
-                    *o = worker.indicator.output(k);
+            match &mut worker.feed {
+                Feed::Own(indicator) => {
+                    indicator.update(&bar);
+                    if worker.history.capacity() > 0 {
+                        let mut out = [f64::NAN; 3];
+                        for (i, o) in out.iter_mut().enumerate().take(worker.outputs) {
+                            *o = indicator.output(i);
+                        }
+                        worker.history.push(out);
+                    }
                 }
-                worker.history.push(out);
+                Feed::Shared(series) => worker.history.push(series.at(k)),
             }
         }
         let n = frame.workers.len() as u64;
@@ -679,12 +732,14 @@ fn run_ticks<const P: bool>(
     program: &Program,
     config: &RunConfig,
     control: &RunControl,
+    cache: Option<&SeriesCache>,
 ) -> Result<RunOutput, Error> {
     let n = read_count(&ticks.time, config);
     let (start, live) = first_live(&ticks.time, n, config);
     let base = program.tick_base();
     let base_ms = base.ms();
-    let mut sim = Sim::<P>::new(program, config, base);
+    let cache = cache.filter(|c| c.fits_ticks(ticks, n, base));
+    let mut sim = Sim::<P>::new(program, config, base, cache);
     let time = &ticks.time[..n];
     let bid = &ticks.bid[..n];
     let ask = &ticks.ask[..n];
@@ -803,6 +858,7 @@ fn run_bars<const P: bool>(
     program: &Program,
     config: &RunConfig,
     control: &RunControl,
+    cache: Option<&SeriesCache>,
 ) -> Result<RunOutput, Error> {
     let n = read_count(&bars.time, config);
     let (start, live) = first_live(&bars.time, n, config);
@@ -811,7 +867,8 @@ fn run_bars<const P: bool>(
     let spread = config.instrument.spread_pips * config.instrument.pip_size;
     let fill_at_close = config.fill_at == FillAt::Close;
     let on_tick = program.on_tick;
-    let mut sim = Sim::<P>::new(program, config, base);
+    let cache = cache.filter(|c| c.fits_bars(bars, n));
+    let mut sim = Sim::<P>::new(program, config, base, cache);
     sim.lap(Step::UpdatePrices, 0);
 
     let mut prev = Bar::default();

@@ -3,6 +3,7 @@
 //! pure TypeScript engine in `src/engine/js` implements the same contract.
 
 pub mod bars;
+pub mod batch;
 pub mod config;
 pub mod data;
 pub mod engine;
@@ -14,12 +15,15 @@ pub mod ir;
 pub mod metrics;
 pub mod profile;
 pub mod results;
+pub mod series;
 pub mod timeframe;
 
+pub use batch::{run_grid, run_jobs, BatchOptions, Fault, JobResult, JobStatus};
 pub use config::RunConfig;
 pub use data::{Bar, BarData, MarketData, TickData};
-pub use engine::{run, run_with_control, RunControl};
+pub use engine::{run, run_with_cache, run_with_control, RunControl};
 pub use error::{Error, ErrorKind};
 pub use ir::{compile, parse_params, Program, Strategy};
 pub use results::{EquityCurve, ExitReason, Metrics, RejectReason, Rejection, RunOutput, Trade};
+pub use series::SeriesCache;
 pub use timeframe::Timeframe;

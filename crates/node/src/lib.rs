@@ -3,6 +3,8 @@
 //! logic lives here.
 
 use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::JsDeferred;
 use napi_derive::napi;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -12,8 +14,9 @@ use std::time::{Duration, Instant};
 use tickforge_core::generate::{self, BarGenOptions, TickGenOptions};
 use tickforge_core::profile::Step;
 use tickforge_core::{
-    compile, run_with_control, BarData, ErrorKind, MarketData, Program, RunConfig, RunControl, RunOutput,
-    Strategy, TickData, Timeframe,
+    compile, run_grid, run_jobs as run_jobs_core, run_with_control, BarData, BatchOptions, ErrorKind, Fault,
+    JobResult, JobStatus, MarketData, Metrics, Program, RunConfig, RunControl, RunOutput, Strategy, TickData,
+    Timeframe,
 };
 
 /// Error codes the TypeScript layer maps to its error classes.
@@ -330,27 +333,8 @@ fn execute(job: &Job) -> std::result::Result<(RunOutput, f64), Failure> {
     }
 }
 
-fn to_js(out: RunOutput, engine_ms: f64) -> NativeRunOutput {
-    let t = &out.trades;
-    let col = |f: &dyn Fn(&tickforge_core::Trade) -> f64| Float64Array::new(t.iter().map(f).collect());
-    let trades = NativeTrades {
-        id: Uint32Array::new(t.iter().map(|x| x.id).collect()),
-        side: Int8Array::new(t.iter().map(|x| x.side).collect()),
-        lots: col(&|x| x.lots),
-        entry_time: col(&|x| x.entry_time),
-        entry_price: col(&|x| x.entry_price),
-        exit_time: col(&|x| x.exit_time),
-        exit_price: col(&|x| x.exit_price),
-        sl: col(&|x| x.sl),
-        tp: col(&|x| x.tp),
-        gross_pnl: col(&|x| x.gross_pnl),
-        commission: col(&|x| x.commission),
-        pnl: col(&|x| x.pnl),
-        pips: col(&|x| x.pips),
-        reason: Uint8Array::new(t.iter().map(|x| x.reason as u8).collect()),
-    };
-    let m = &out.metrics;
-    let metrics = NativeMetrics {
+fn metrics_to_js(m: &Metrics) -> NativeMetrics {
+    NativeMetrics {
         net_profit: m.net_profit,
         return_pct: m.return_pct,
         cagr_pct: m.cagr_pct,
@@ -375,7 +359,29 @@ fn to_js(out: RunOutput, engine_ms: f64) -> NativeRunOutput {
         total_commission: m.total_commission,
         final_balance: m.final_balance,
         rejected_orders: m.rejected_orders,
+    }
+}
+
+fn to_js(out: RunOutput, engine_ms: f64) -> NativeRunOutput {
+    let t = &out.trades;
+    let col = |f: &dyn Fn(&tickforge_core::Trade) -> f64| Float64Array::new(t.iter().map(f).collect());
+    let trades = NativeTrades {
+        id: Uint32Array::new(t.iter().map(|x| x.id).collect()),
+        side: Int8Array::new(t.iter().map(|x| x.side).collect()),
+        lots: col(&|x| x.lots),
+        entry_time: col(&|x| x.entry_time),
+        entry_price: col(&|x| x.entry_price),
+        exit_time: col(&|x| x.exit_time),
+        exit_price: col(&|x| x.exit_price),
+        sl: col(&|x| x.sl),
+        tp: col(&|x| x.tp),
+        gross_pnl: col(&|x| x.gross_pnl),
+        commission: col(&|x| x.commission),
+        pnl: col(&|x| x.pnl),
+        pips: col(&|x| x.pips),
+        reason: Uint8Array::new(t.iter().map(|x| x.reason as u8).collect()),
     };
+    let metrics = metrics_to_js(&out.metrics);
     let r = &out.rejections;
     let rcol = |f: &dyn Fn(&tickforge_core::Rejection) -> f64| Float64Array::new(r.iter().map(f).collect());
     let rejections = NativeRejections {
@@ -471,6 +477,342 @@ pub fn backtest<'env>(
         deferred.resolve(move |_| Ok(NativeRunResult::from(result)))
     });
     Ok(promise)
+}
+
+// ------------------------------------------------------------------------------------ batches
+
+/// Options of `optimizeGrid` and `runJobs`.
+#[napi(object)]
+pub struct NativeBatchOptions {
+    /// Threads of the pool built for the call (an integer >= 1).
+    pub threads: f64,
+    /// Per job, from its start; a job past it ends `timed_out` at its next check.
+    pub timeout_ms: Option<f64>,
+    /// Keep each job's full output (trades, equity); by default only metrics.
+    pub keep_output: Option<bool>,
+    /// Grids only: compute indicator series that several combinations share once (default true).
+    pub share_series: Option<bool>,
+    /// Testing aid: these job indices panic inside the engine thread.
+    pub fault_panic_at: Option<Vec<u32>>,
+    /// Testing aid: these job indices never finish on their own (only a timeout or a cancel ends
+    /// them).
+    pub fault_hang_at: Option<Vec<u32>>,
+}
+
+#[napi(object)]
+pub struct NativeJobResult {
+    /// `completed`, `failed`, `timed_out` or `cancelled`.
+    pub status: String,
+    pub metrics: Option<NativeMetrics>,
+    pub trade_count: u32,
+    /// With `keepOutput`, for completed jobs.
+    pub output: Option<NativeRunOutput>,
+    /// `EnginePanic` or `ValidationError` for failed jobs.
+    pub error_type: Option<String>,
+    pub message: Option<String>,
+    pub elapsed_ms: f64,
+}
+
+/// A batch's outcome as data: `results` in job order, or `errorCode` and `errorMessage` when the
+/// call itself was invalid (then no job ran).
+#[napi(object)]
+pub struct NativeBatchResult {
+    pub results: Option<Vec<NativeJobResult>>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+/// One scenario of `runJobs`.
+#[napi(object, object_to_js = false)]
+pub struct NativeJobInput<'a> {
+    pub data: ClassInstance<'a, NativeMarketData>,
+    pub strategy_json: String,
+    pub params_json: String,
+    pub config_json: String,
+}
+
+fn job_to_js(r: JobResult) -> NativeJobResult {
+    NativeJobResult {
+        status: r.status.as_str().to_string(),
+        metrics: r.metrics.as_ref().map(metrics_to_js),
+        trade_count: r.trade_count,
+        output: r.output.map(|out| to_js(out, r.elapsed_ms)),
+        error_type: r.error_type,
+        message: r.message,
+        elapsed_ms: r.elapsed_ms,
+    }
+}
+
+impl NativeBatchResult {
+    fn from(outcome: std::result::Result<Vec<JobResult>, Failure>) -> Self {
+        match outcome {
+            Ok(results) => NativeBatchResult {
+                results: Some(results.into_iter().map(job_to_js).collect()),
+                error_code: None,
+                error_message: None,
+            },
+            Err(f) => NativeBatchResult {
+                results: None,
+                error_code: Some(f.code.to_string()),
+                error_message: Some(f.message),
+            },
+        }
+    }
+}
+
+/// The progress callback: weak, so that a pending one never keeps Node alive (napi-rs#1732);
+/// called without an error argument; at most 64 calls queued, and a call that finds the queue
+/// full is dropped, so a worker never waits for JavaScript.
+type ProgressFn =
+    ThreadsafeFunction<FnArgs<(u32, u32)>, Unknown<'static>, FnArgs<(u32, u32)>, Status, false, true, 64>;
+
+/// Counts jobs as they end and reports `(ended, not completed)`: `ended` counts every status,
+/// the second every status but `completed`. The counts and the call share one short lock so that
+/// calls are queued in the order of their counts and never report a smaller count after a larger
+/// one; the call itself only enqueues.
+struct Tally {
+    counts: std::sync::Mutex<(u32, u32)>,
+    progress: Option<ProgressFn>,
+}
+
+impl Tally {
+    fn new(progress: Option<ProgressFn>) -> Self {
+        Tally {
+            counts: std::sync::Mutex::new((0, 0)),
+            progress,
+        }
+    }
+
+    fn done(&self, result: &JobResult) {
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        counts.0 += 1;
+        if result.status != JobStatus::Completed {
+            counts.1 += 1;
+        }
+        if let Some(progress) = &self.progress {
+            // A full queue (QueueFull) or a closing environment only loses this update.
+            let _ = progress.call(FnArgs::from(*counts), ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
+}
+
+/// Options shared by both batch kinds, checked on the calling thread.
+fn batch_options(
+    options: &NativeBatchOptions,
+    cancel: Option<&CancelToken>,
+) -> std::result::Result<BatchOptions, Failure> {
+    let threads = options.threads;
+    if !(threads.is_finite() && threads >= 1.0 && threads.fract() == 0.0) {
+        return Err(failure(
+            CODE_VALIDATION,
+            format!("options.threads: {threads} is not an integer >= 1"),
+        ));
+    }
+    let job_timeout = match options.timeout_ms {
+        // A limit too large for a Duration is no limit.
+        Some(ms) if ms.is_finite() && ms >= 0.0 => Duration::try_from_secs_f64(ms / 1000.0).ok(),
+        Some(ms) => {
+            return Err(failure(
+                CODE_VALIDATION,
+                format!("options.timeoutMs: {ms} is not a finite non-negative number"),
+            ))
+        }
+        None => None,
+    };
+    let indices = |v: &Option<Vec<u32>>| -> Vec<usize> { v.iter().flatten().map(|&i| i as usize).collect() };
+    let fault = (options.fault_panic_at.is_some() || options.fault_hang_at.is_some()).then(|| Fault {
+        panic_at: indices(&options.fault_panic_at),
+        hang_at: indices(&options.fault_hang_at),
+    });
+    Ok(BatchOptions {
+        threads: threads.min(usize::MAX as f64) as usize,
+        job_timeout,
+        cancel: cancel.map(|c| c.flag.clone()),
+        keep_output: options.keep_output.unwrap_or(false),
+        share_series: options.share_series.unwrap_or(true),
+        fault,
+    })
+}
+
+/// The parameter combinations: a JSON array of objects of numbers.
+fn parse_combos(json: &str) -> std::result::Result<Vec<BTreeMap<String, f64>>, Failure> {
+    let invalid = |path: String, message: String| failure(CODE_VALIDATION, format!("{path}: {message}"));
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| invalid("combos".into(), e.to_string()))?;
+    let serde_json::Value::Array(items) = value else {
+        return Err(invalid("combos".into(), "expected an array".into()));
+    };
+    let mut combos = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let serde_json::Value::Object(map) = item else {
+            return Err(invalid(format!("combos[{i}]"), "expected an object".into()));
+        };
+        let mut combo = BTreeMap::new();
+        for (name, v) in map {
+            match v.as_f64() {
+                Some(x) if v.is_number() => {
+                    combo.insert(name, x);
+                }
+                _ => {
+                    return Err(invalid(
+                        format!("combos[{i}].{name}"),
+                        format!("expected a number, got {v}"),
+                    ))
+                }
+            }
+        }
+        combos.push(combo);
+    }
+    Ok(combos)
+}
+
+type Settle = Box<dyn FnOnce(Env) -> Result<NativeBatchResult> + Send>;
+
+/// Runs `work` on a thread of its own, which owns the batch's pool for the whole call: never a
+/// libuv thread (a long batch there starves fs and dns) and never a thread of the binding's pool
+/// (which single backtests share). Settles the promise with the results, or with a panic that
+/// escaped the per-job guards.
+fn spawn_batch<'env, W>(env: &'env Env, work: W) -> Result<Object<'env>>
+where
+    W: FnOnce() -> std::result::Result<Vec<JobResult>, Failure> + Send + 'static,
+{
+    let (deferred, promise) = env.create_deferred::<NativeBatchResult, Settle>()?;
+    let settle = |outcome: std::result::Result<Vec<JobResult>, Failure>| -> Settle {
+        Box::new(move |_| Ok(NativeBatchResult::from(outcome)))
+    };
+    // The work reaches the thread through a channel, so that it and the promise are still here to
+    // report the failure if the thread cannot start.
+    let (send, receive) = std::sync::mpsc::channel::<(W, JsDeferred<NativeBatchResult, Settle>)>();
+    let started = std::thread::Builder::new()
+        .name("tickforge-batch".into())
+        .spawn(move || {
+            if let Ok((work, deferred)) = receive.recv() {
+                let outcome = catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
+                    Err(failure(
+                        CODE_PANIC,
+                        format!("engine panicked: {}", panic_message(payload)),
+                    ))
+                });
+                deferred.resolve(settle(outcome));
+            }
+        });
+    match started {
+        Ok(_) => {
+            // The thread is waiting on the channel, so the send cannot fail.
+            let _ = send.send((work, deferred));
+        }
+        Err(e) => deferred.resolve(settle(Err(failure(
+            CODE_PANIC,
+            format!("could not start the batch thread: {e}"),
+        )))),
+    }
+    Ok(promise)
+}
+
+/// Runs a strategy once per parameter combination on a pool of `options.threads` threads built
+/// for the call. The strategy, config, combinations and options are checked here, on the calling
+/// thread: a problem there resolves with `errorCode`/`errorMessage` and no job runs. A combination
+/// that does not compile becomes a failed job (`ValidationError`). `onProgress(ended, notCompleted)`
+/// is called as jobs end (lossy; calls are dropped while JavaScript is busy); results come with
+/// the promise, in combination order.
+#[napi(
+    ts_args_type = "data: NativeMarketData, strategyJson: string, combosJson: string, configJson: string, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number) => void) | undefined | null",
+    ts_return_type = "Promise<NativeBatchResult>"
+)]
+#[allow(clippy::too_many_arguments)]
+pub fn optimize_grid<'env>(
+    env: &'env Env,
+    data: &NativeMarketData,
+    strategy_json: String,
+    combos_json: String,
+    config_json: String,
+    options: NativeBatchOptions,
+    cancel: Option<&CancelToken>,
+    on_progress: Option<ProgressFn>,
+) -> Result<Object<'env>> {
+    let prepared = (|| {
+        let strategy = Strategy::from_json(&strategy_json).map_err(engine_error)?;
+        let config = RunConfig::from_json(&config_json).map_err(engine_error)?;
+        config.validate().map_err(engine_error)?;
+        let combos = parse_combos(&combos_json)?;
+        let opts = batch_options(&options, cancel)?;
+        Ok((strategy, config, combos, opts))
+    })();
+    let data = data.inner.clone();
+    let tally = Tally::new(on_progress);
+    spawn_batch(env, move || {
+        let (strategy, config, combos, opts) = prepared?;
+        Ok(run_grid(&data, &strategy, &combos, &config, &opts, &|_, r| {
+            tally.done(r)
+        }))
+    })
+}
+
+/// Runs unrelated scenarios, each with its own data, strategy, parameters and config, on a pool
+/// of `options.threads` threads built for the call (`shareSeries` does not apply). A scenario
+/// whose strategy, parameters or config is invalid becomes a failed job (`ValidationError`)
+/// without running; the others run. Progress and results as in `optimizeGrid`.
+#[napi(
+    ts_args_type = "jobs: Array<NativeJobInput>, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number) => void) | undefined | null",
+    ts_return_type = "Promise<NativeBatchResult>"
+)]
+pub fn run_jobs<'env>(
+    env: &'env Env,
+    jobs: Vec<NativeJobInput<'env>>,
+    options: NativeBatchOptions,
+    cancel: Option<&CancelToken>,
+    on_progress: Option<ProgressFn>,
+) -> Result<Object<'env>> {
+    // Each job is checked here; an invalid one keeps its error in its slot.
+    let checked: Vec<std::result::Result<(MarketData, Program, RunConfig), tickforge_core::Error>> = jobs
+        .iter()
+        .map(|job| {
+            let strategy = Strategy::from_json(&job.strategy_json)?;
+            let params = tickforge_core::ir::parse_params(&job.params_json)?;
+            let program = compile(&strategy, &params)?;
+            let config = RunConfig::from_json(&job.config_json)?;
+            config.validate()?;
+            Ok((job.data.inner.clone(), program, config))
+        })
+        .collect();
+    let opts = batch_options(&options, cancel);
+    let tally = Tally::new(on_progress);
+    spawn_batch(env, move || {
+        let opts = opts?;
+        let mut results: Vec<Option<JobResult>> = Vec::with_capacity(checked.len());
+        let mut valid = Vec::new();
+        let mut slots = Vec::new();
+        for (i, job) in checked.into_iter().enumerate() {
+            match job {
+                Ok(job) => {
+                    slots.push(i);
+                    valid.push(job);
+                    results.push(None);
+                }
+                Err(e) => {
+                    let failed = JobResult {
+                        status: JobStatus::Failed,
+                        metrics: None,
+                        trade_count: 0,
+                        output: None,
+                        error_type: Some(tickforge_core::batch::VALIDATION_ERROR.to_string()),
+                        message: Some(e.to_string()),
+                        elapsed_ms: 0.0,
+                    };
+                    tally.done(&failed);
+                    results.push(Some(failed));
+                }
+            }
+        }
+        let ran = run_jobs_core(&valid, &opts, &|_, r| tally.done(r));
+        for (slot, result) in slots.into_iter().zip(ran) {
+            results[slot] = Some(result);
+        }
+        Ok(results.into_iter().flatten().collect())
+    })
 }
 
 // ------------------------------------------------------------------------------------ synthetic data
