@@ -69,7 +69,7 @@ export interface BacktestResult extends EngineOutput {
 }
 
 /** What both the sync and async paths need, checked before anything runs. */
-interface Prepared {
+export interface Prepared {
   runId: string;
   engine: EngineName;
   market: MarketData;
@@ -96,7 +96,7 @@ function marketOf(options: BacktestOptions): MarketData {
   throw ValidationError.at('ticks', 'no market data: give ticks or bars');
 }
 
-function prepare(options: BacktestOptions): Prepared {
+export function prepare(options: BacktestOptions): Prepared {
   const started = performance.now();
   const runId = options.runId ?? newRunId();
   const issues: Issue[] = [];
@@ -143,7 +143,7 @@ function validateOnce(market: MarketData): void {
 }
 
 /** Copies the columns into the native engine once per data object; later runs share that copy. */
-function toNative(binding: NativeBinding, market: MarketData) {
+export function toNative(binding: NativeBinding, market: MarketData) {
   const data = market.kind === 'ticks' ? market.ticks : market.bars;
   let handle = nativeData.get(data);
   if (!handle) {
@@ -194,7 +194,7 @@ export function fromNativeError(code: string | undefined | null, message: string
   }
 }
 
-type NativeRunOutput = NonNullable<ReturnType<NativeBinding['backtestSync']>['output']>;
+export type NativeRunOutput = NonNullable<ReturnType<NativeBinding['backtestSync']>['output']>;
 
 function rejectionsOf(r: NativeRunOutput['rejections']): Rejection[] {
   const out: Rejection[] = new Array(r.time.length);
@@ -211,7 +211,7 @@ function rejectionsOf(r: NativeRunOutput['rejections']): Rejection[] {
   return out;
 }
 
-function fromNativeOutput(out: NativeRunOutput): EngineOutput {
+export function fromNativeOutput(out: NativeRunOutput): EngineOutput {
   const t = out.trades;
   const trades: Trade[] = new Array(t.id.length);
   for (let i = 0; i < t.id.length; i++) {

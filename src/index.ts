@@ -13,10 +13,29 @@ export {
   TimeoutError,
   ValidationError,
 } from './errors.js';
+export { runTasks } from './executor.js';
 export type { GenerateBarsOptions, GenerateTicksOptions } from './generate.js';
 export { generateBars, generateTicks } from './generate.js';
 export { PRESETS } from './instruments.js';
 export { parseStrategy, resolveParams } from './ir/validate.js';
+export type { BatchItem, BatchOptions, BatchResult } from './optimize/batch.js';
+export { runBatch } from './optimize/batch.js';
+export type { Constraint, Grid, GridValue } from './optimize/grid.js';
+export { expandGrid } from './optimize/grid.js';
+export type {
+  JobResult,
+  JobStatus,
+  OptimizeOptions,
+  OptimizeResult,
+  OptimizeRun,
+  RankedResult,
+} from './optimize/optimize.js';
+export { optimize, startOptimize } from './optimize/optimize.js';
+export type { Parallelism } from './optimize/parallelism.js';
+export type { Progress } from './optimize/progress.js';
+export type { RankOptions, Target } from './optimize/rank.js';
+export type { Duration, WalkForwardOptions, WalkForwardResult, WalkForwardWindow } from './optimize/walk-forward.js';
+export { walkForward } from './optimize/walk-forward.js';
 export { loadScenario } from './scenario.js';
 export { referenceStrategy } from './strategies/reference.js';
 export * from './types.js';

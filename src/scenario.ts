@@ -34,6 +34,37 @@ const data = z.union([
   z.object({ bars: z.object({ file: z.string(), timeframe }).strict() }).strict(),
 ]);
 
+const gridValue = z.union([
+  z.array(z.number()).nonempty(),
+  z.object({ from: z.number(), to: z.number(), step: z.number() }).strict(),
+]);
+
+/** The `optimize` section of a scenario file (docs/optimization.md). */
+const optimizeSection = z
+  .object({
+    grid: z.record(gridValue),
+    constraints: z.array(z.string()).optional(),
+    sample: z.object({ count: z.number().int().positive(), seed: z.number().int().nonnegative() }).strict().optional(),
+    target: z.union([z.string(), z.object({ weights: z.record(z.number()) }).strict()]).optional(),
+    direction: z.enum(['max', 'min']).optional(),
+    minTrades: z.number().nonnegative().optional(),
+    maxDrawdownPct: z.number().positive().optional(),
+    topK: z.number().int().positive().optional(),
+    parallelism: z.enum(['none', 'threads', 'processes']).optional(),
+    maxWorkers: z.number().int().positive().optional(),
+    timeoutMs: z.number().positive().optional(),
+  })
+  .strict();
+
+const windowsSection = z
+  .object({
+    inSample: z.union([z.number().positive(), z.string()]),
+    outOfSample: z.union([z.number().positive(), z.string()]),
+    step: z.union([z.number().positive(), z.string()]).optional(),
+    anchored: z.boolean().optional(),
+  })
+  .strict();
+
 const scenarioSchema = z
   .object({
     data,
@@ -49,10 +80,14 @@ const scenarioSchema = z
     periodsPerYear: z.number().positive().optional(),
     profile: z.boolean().optional(),
     engine: z.enum(['native', 'js', 'auto']).optional(),
+    optimize: optimizeSection.optional(),
+    windows: windowsSection.optional(),
   })
   .strict();
 
 export type Scenario = z.infer<typeof scenarioSchema>;
+export type OptimizeSection = z.infer<typeof optimizeSection>;
+export type WindowsSection = z.infer<typeof windowsSection>;
 
 function zodIssues(file: string, error: z.ZodError): Issue[] {
   return error.issues.map((i) => ({
@@ -88,8 +123,16 @@ function columns(file: string, raw: unknown, names: readonly string[]): Record<s
   return out;
 }
 
-/** Loads a scenario file: its data (synthetic or a columnar JSON file), strategy and settings. */
-export function loadScenario(file: string): BacktestOptions & { engine?: 'native' | 'js' | 'auto' } {
+export interface LoadedScenario extends BacktestOptions {
+  optimize?: OptimizeSection;
+  windows?: WindowsSection;
+}
+
+/**
+ * Loads a scenario file: its data (synthetic or a columnar JSON file), strategy and settings, and
+ * the `optimize` and `windows` sections when present.
+ */
+export function loadScenario(file: string): LoadedScenario {
   const parsed = scenarioSchema.safeParse(readJson(file, 'scenario'));
   if (!parsed.success) throw new ValidationError(zodIssues(file, parsed.error));
   const s = parsed.data;
@@ -147,5 +190,7 @@ export function loadScenario(file: string): BacktestOptions & { engine?: 'native
     periodsPerYear: s.periodsPerYear,
     profile: s.profile,
     engine: s.engine,
+    optimize: s.optimize,
+    windows: s.windows,
   };
 }

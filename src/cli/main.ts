@@ -10,6 +10,7 @@ import { setLogLevel } from '../log.js';
 import { loadScenario } from '../scenario.js';
 import { referenceStrategy } from '../strategies/reference.js';
 import { describeBars, describeTicks, formatProfile, formatSummary, toJson } from './format.js';
+import { registerBatch, registerOptimize, registerWalkForward } from './optimize.js';
 
 function version(): string {
   const dir = dirname(fileURLToPath(import.meta.url));
@@ -115,6 +116,10 @@ program
     const profile = result.profile ? `\n\n${formatProfile(result)}` : '';
     process.stdout.write(`${formatSummary(result, title)}${profile}\n`);
   });
+
+registerOptimize(program, engineOption);
+registerBatch(program, engineOption);
+registerWalkForward(program, engineOption);
 
 export async function main(argv: string[]): Promise<void> {
   try {
