@@ -153,7 +153,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
       await yieldToLoop();
     }
   } finally {
-    options.scenarios.forEach((_, i) => stopCapture(`${runId}/${i}`));
+    for (let i = 0; i < n; i++) stopCapture(`${runId}/${i}`);
     progress.finish();
   }
   const result: BatchResult = {

@@ -4,7 +4,6 @@ import {
   type BacktestResult,
   backtestSync,
   fromNativeError,
-  fromNativeOutput,
   type Prepared,
   prepare,
   toNative,
