@@ -39,3 +39,5 @@ export { walkForward } from './optimize/walk-forward.js';
 export { loadScenario } from './scenario.js';
 export { referenceStrategy } from './strategies/reference.js';
 export * from './types.js';
+export type { VerifyResult, VerifyRow } from './verify.js';
+export { resultHash, verify } from './verify.js';

@@ -9,6 +9,7 @@ import { generateTicks } from '../generate.js';
 import { setLogLevel } from '../log.js';
 import { loadScenario } from '../scenario.js';
 import { referenceStrategy } from '../strategies/reference.js';
+import { verify } from '../verify.js';
 import { describeBars, describeTicks, formatProfile, formatSummary, toJson } from './format.js';
 import { registerBatch, registerOptimize, registerWalkForward } from './optimize.js';
 
@@ -120,6 +121,23 @@ program
 registerOptimize(program, engineOption);
 registerBatch(program, engineOption);
 registerWalkForward(program, engineOption);
+
+program
+  .command('verify')
+  .description('run a scenario on every engine and in every mode and check that all results agree')
+  .argument('<scenario>', 'path to a scenario JSON file')
+  .action(async (file: string) => {
+    const { optimize: _o, windows: _w, ...scenario } = loadScenario(file);
+    const r = await verify(scenario);
+    const rows = r.rows.map(
+      (x) =>
+        `  ${x.engine.padEnd(7)}${x.mode.padEnd(18)}${x.error ? `error: ${x.error}` : `${x.hash.slice(0, 16)}  ${x.trades} trades  ${x.elapsedMs.toFixed(0)} ms`}`,
+    );
+    process.stdout.write(
+      `tickforge verify ${file} (run ${r.runId})\n${rows.join('\n')}\n${r.agree ? 'all results agree' : 'RESULTS DIFFER'}\n`,
+    );
+    if (!r.agree) process.exitCode = 1;
+  });
 
 export async function main(argv: string[]): Promise<void> {
   try {
