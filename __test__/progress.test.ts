@@ -120,6 +120,9 @@ describe('ProgressReporter', () => {
     const { calls, r } = setup(2, 0);
     r.update({ completed: 1, best: { index: 0, params: { a: 1 }, score: 1.5 } });
     r.update({ completed: 2 });
+    // Every job settled: that state is the final one, delivered by finish() and only once.
+    expect(calls).toHaveLength(1);
+    r.finish();
     const p = calls[1]?.p as Progress;
     expect(p.best).toEqual({ index: 0, params: { a: 1 }, score: 1.5 });
     expect(Object.isFrozen(p)).toBe(true);

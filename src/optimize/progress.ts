@@ -100,14 +100,22 @@ export class ProgressReporter extends EventEmitter<{ progress: [Progress]; done:
     if (this.finished) return;
     this.apply(partial);
     this.pending = true;
+    // A state with every job settled is the final one: only finish() reports it, so a listener
+    // sees the total reached exactly once.
+    if (this.settled() === this.total) return;
     const wait = this.lastEmit + this.intervalMs - this.clock.now();
     if (wait <= 0) this.flush();
     else if (this.timer === null) {
       this.timer = this.clock.setTimeout(() => {
         this.timer = null;
-        if (this.pending && !this.finished) this.flush();
+        if (this.pending && !this.finished && this.settled() < this.total) this.flush();
       }, wait);
     }
+  }
+
+  private settled(): number {
+    const c = this.counts;
+    return c.completed + c.failed + c.timedOut + c.cancelled;
   }
 
   private apply(partial: ProgressUpdate): void {
