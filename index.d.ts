@@ -207,11 +207,11 @@ export interface NativeTrades {
  * Runs a strategy once per parameter combination on a pool of `options.threads` threads built
  * for the call. The strategy, config, combinations and options are checked here, on the calling
  * thread: a problem there resolves with `errorCode`/`errorMessage` and no job runs. A combination
- * that does not compile becomes a failed job (`ValidationError`). `onProgress(ended, notCompleted)`
+ * that does not compile becomes a failed job (`ValidationError`). `onProgress(ended, notCompleted, index, metrics)`
  * is called as jobs end (lossy; calls are dropped while JavaScript is busy); results come with
  * the promise, in combination order.
  */
-export declare function optimizeGrid(data: NativeMarketData, strategyJson: string, combosJson: string, configJson: string, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number) => void) | undefined | null): Promise<NativeBatchResult>
+export declare function optimizeGrid(data: NativeMarketData, strategyJson: string, combosJson: string, configJson: string, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, index: number, metrics?: NativeMetrics) => void) | undefined | null): Promise<NativeBatchResult>
 
 /**
  * Runs unrelated scenarios, each with its own data, strategy, parameters and config, on a pool
@@ -219,7 +219,7 @@ export declare function optimizeGrid(data: NativeMarketData, strategyJson: strin
  * whose strategy, parameters or config is invalid becomes a failed job (`ValidationError`)
  * without running; the others run. Progress and results as in `optimizeGrid`.
  */
-export declare function runJobs(jobs: Array<NativeJobInput>, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number) => void) | undefined | null): Promise<NativeBatchResult>
+export declare function runJobs(jobs: Array<NativeJobInput>, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, index: number, metrics?: NativeMetrics) => void) | undefined | null): Promise<NativeBatchResult>
 
 export interface RunOptions {
   /** Stop with ERR_TICKFORGE_TIMEOUT after this many milliseconds (checked inside the loop). */

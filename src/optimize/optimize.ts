@@ -16,7 +16,7 @@ import type { Metrics, Params } from '../types.js';
 import { type Constraint, expandGrid, type Grid } from './grid.js';
 import { type Parallelism, planParallelism } from './parallelism.js';
 import { type Progress, ProgressReporter } from './progress.js';
-import { passes, type RankOptions, score, TopK } from './rank.js';
+import { checkRankOptions, passes, type RankOptions, score, TopK } from './rank.js';
 
 export const DEFAULT_JOB_TIMEOUT_MS = 300_000;
 
@@ -30,6 +30,8 @@ export interface JobError {
 
 /** One combination's outcome; `results` holds these in index order. */
 export interface JobResult {
+  /** The optimization's run id (also in every log record of its jobs). */
+  runId: string;
   index: number;
   params: Params;
   status: JobStatus;
@@ -57,6 +59,8 @@ export interface OptimizeOptions extends Omit<BacktestOptions, 'params' | 'timeo
   grid: Grid;
   constraints?: Constraint[];
   sample?: { count: number; seed: number };
+  /** Ranking and filters, as one object (the same fields are accepted at the top level). */
+  rank?: RankOptions;
   parallelism?: Parallelism;
   maxWorkers?: number;
   /** Per job; default 300,000 ms. */
@@ -126,12 +130,13 @@ export function startOptimize(options: OptimizeOptions): OptimizeRun {
     throw ValidationError.at('timeoutMs', `${timeoutMs} is not a positive number of milliseconds`);
   }
   const rankOptions: RankOptions = {
-    target: options.target,
-    direction: options.direction,
-    minTrades: options.minTrades,
-    maxDrawdownPct: options.maxDrawdownPct,
-    topK: options.topK,
+    target: options.target ?? options.rank?.target,
+    direction: options.direction ?? options.rank?.direction,
+    minTrades: options.minTrades ?? options.rank?.minTrades,
+    maxDrawdownPct: options.maxDrawdownPct ?? options.rank?.maxDrawdownPct,
+    topK: options.topK ?? options.rank?.topK,
   };
+  checkRankOptions(rankOptions);
   const plan = planParallelism({
     parallelism: options.parallelism,
     maxWorkers: options.maxWorkers,
@@ -154,7 +159,7 @@ export function startOptimize(options: OptimizeOptions): OptimizeRun {
     const results: JobResult[] = new Array(combos.length);
     const counts = { completed: 0, failed: 0, timedOut: 0, cancelled: 0 };
     const record = (index: number, o: Outcome) => {
-      const r: JobResult = { index, params: combos[index] as Params, ...o };
+      const r: JobResult = { runId: base.runId, index, params: combos[index] as Params, ...o };
       if (o.metrics) {
         r.score = passes(o.metrics, rankOptions) ? score(o.metrics, rankOptions) : Number.NaN;
         if (o.status === 'completed' && passes(o.metrics, rankOptions))
@@ -173,7 +178,7 @@ export function startOptimize(options: OptimizeOptions): OptimizeRun {
     };
     try {
       if (base.engine === 'native' && plan.mode !== 'processes') {
-        await runNative(base, combos, plan.workers, timeoutMs, options, record, progress);
+        await runNative(base, combos, plan.workers, timeoutMs, options, record, progress, rankOptions);
       } else if (plan.mode === 'none') {
         await runSequentialJs(base, combos, timeoutMs, options, record);
       } else {
@@ -238,8 +243,10 @@ async function runNative(
   options: OptimizeOptions,
   record: (index: number, o: Outcome) => void,
   progress: ProgressReporter,
+  rank: RankOptions,
 ): Promise<void> {
   const binding = loadNative() as NativeBinding;
+  const live = new TopK<{ index: number; params: Params; metrics: Metrics; score: number }>({ ...rank, topK: 1 });
   const handle = toNative(binding, base.market);
   const token = new binding.CancelToken();
   const onAbort = () => token.cancel();
@@ -260,9 +267,18 @@ async function runNative(
         faultHangAt: options._faults?.hangAt,
       },
       token,
-      (ended: number, notCompleted: number) => {
-        // Counts only: the per-job results (and so the best so far) arrive with the promise.
-        progress.update({ completed: ended - notCompleted, failed: notCompleted });
+      (ended: number, notCompleted: number, index: number, metrics?: Metrics | null) => {
+        // Progress is lossy: a dropped call only delays the counts, and the best so far is the
+        // best of the jobs whose call arrived (the final ranking uses every result).
+        if (metrics && passes(metrics, rank)) {
+          live.offer({ index, params: combos[index] as Params, metrics, score: score(metrics, rank) });
+        }
+        const best = live.best();
+        progress.update({
+          completed: ended - notCompleted,
+          failed: notCompleted,
+          best: best ? { index: best.index, params: best.params, score: best.score } : undefined,
+        });
       },
     );
     if (!r.results) throw fromNativeError(r.errorCode, r.errorMessage);

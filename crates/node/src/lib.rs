@@ -563,11 +563,12 @@ impl NativeBatchResult {
 /// The progress callback: weak, so that a pending one never keeps Node alive (napi-rs#1732);
 /// called without an error argument; at most 64 calls queued, and a call that finds the queue
 /// full is dropped, so a worker never waits for JavaScript.
-type ProgressFn =
-    ThreadsafeFunction<FnArgs<(u32, u32)>, Unknown<'static>, FnArgs<(u32, u32)>, Status, false, true, 64>;
+type ProgressArgs = FnArgs<(u32, u32, u32, Option<NativeMetrics>)>;
+type ProgressFn = ThreadsafeFunction<ProgressArgs, Unknown<'static>, ProgressArgs, Status, false, true, 64>;
 
-/// Counts jobs as they end and reports `(ended, not completed)`: `ended` counts every status,
-/// the second every status but `completed`. The counts and the call share one short lock so that
+/// Counts jobs as they end and reports `(ended, not completed, index, metrics)`: `ended` counts
+/// every status, the second every status but `completed`; the index and metrics are the job that
+/// just ended (metrics only when it completed), so the caller can track the best so far. The counts and the call share one short lock so that
 /// calls are queued in the order of their counts and never report a smaller count after a larger
 /// one; the call itself only enqueues.
 struct Tally {
@@ -583,7 +584,7 @@ impl Tally {
         }
     }
 
-    fn done(&self, result: &JobResult) {
+    fn done(&self, index: usize, result: &JobResult) {
         let mut counts = self
             .counts
             .lock()
@@ -594,7 +595,12 @@ impl Tally {
         }
         if let Some(progress) = &self.progress {
             // A full queue (QueueFull) or a closing environment only loses this update.
-            let _ = progress.call(FnArgs::from(*counts), ThreadsafeFunctionCallMode::NonBlocking);
+            let metrics = match result.status {
+                JobStatus::Completed => result.metrics.as_ref().map(metrics_to_js),
+                _ => None,
+            };
+            let args = FnArgs::from((counts.0, counts.1, index as u32, metrics));
+            let _ = progress.call(args, ThreadsafeFunctionCallMode::NonBlocking);
         }
     }
 }
@@ -715,11 +721,11 @@ where
 /// Runs a strategy once per parameter combination on a pool of `options.threads` threads built
 /// for the call. The strategy, config, combinations and options are checked here, on the calling
 /// thread: a problem there resolves with `errorCode`/`errorMessage` and no job runs. A combination
-/// that does not compile becomes a failed job (`ValidationError`). `onProgress(ended, notCompleted)`
+/// that does not compile becomes a failed job (`ValidationError`). `onProgress(ended, notCompleted, index, metrics)`
 /// is called as jobs end (lossy; calls are dropped while JavaScript is busy); results come with
 /// the promise, in combination order.
 #[napi(
-    ts_args_type = "data: NativeMarketData, strategyJson: string, combosJson: string, configJson: string, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number) => void) | undefined | null",
+    ts_args_type = "data: NativeMarketData, strategyJson: string, combosJson: string, configJson: string, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, index: number, metrics?: NativeMetrics) => void) | undefined | null",
     ts_return_type = "Promise<NativeBatchResult>"
 )]
 #[allow(clippy::too_many_arguments)]
@@ -745,8 +751,8 @@ pub fn optimize_grid<'env>(
     let tally = Tally::new(on_progress);
     spawn_batch(env, move || {
         let (strategy, config, combos, opts) = prepared?;
-        Ok(run_grid(&data, &strategy, &combos, &config, &opts, &|_, r| {
-            tally.done(r)
+        Ok(run_grid(&data, &strategy, &combos, &config, &opts, &|i, r| {
+            tally.done(i, r)
         }))
     })
 }
@@ -756,7 +762,7 @@ pub fn optimize_grid<'env>(
 /// whose strategy, parameters or config is invalid becomes a failed job (`ValidationError`)
 /// without running; the others run. Progress and results as in `optimizeGrid`.
 #[napi(
-    ts_args_type = "jobs: Array<NativeJobInput>, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number) => void) | undefined | null",
+    ts_args_type = "jobs: Array<NativeJobInput>, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, index: number, metrics?: NativeMetrics) => void) | undefined | null",
     ts_return_type = "Promise<NativeBatchResult>"
 )]
 pub fn run_jobs<'env>(
@@ -802,12 +808,12 @@ pub fn run_jobs<'env>(
                         message: Some(e.to_string()),
                         elapsed_ms: 0.0,
                     };
-                    tally.done(&failed);
+                    tally.done(i, &failed);
                     results.push(Some(failed));
                 }
             }
         }
-        let ran = run_jobs_core(&valid, &opts, &|_, r| tally.done(r));
+        let ran = run_jobs_core(&valid, &opts, &|k, r| tally.done(slots[k], r));
         for (slot, result) in slots.into_iter().zip(ran) {
             results[slot] = Some(result);
         }
