@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  backtestSync,
   generateTicks,
   type OptimizeOptions,
   type OptimizeResult,
   optimize,
   type Progress,
   referenceStrategy,
+  resultHash,
   runBatch,
   startOptimize,
   type TickData,
@@ -155,7 +157,8 @@ describe('optimize', () => {
     const calls: Progress[] = [];
     const r = await optimize(base({ progressIntervalMs: 0, onProgress: (p) => calls.push(p) }));
     const finals = calls.filter((p) => p.completed + p.failed + p.timedOut + p.cancelled === r.total);
-    expect(finals.length).toBeGreaterThanOrEqual(1);
+    expect(finals).toHaveLength(1);
+    expect(calls[calls.length - 1]).toBe(finals[0]);
     const last = calls[calls.length - 1] as Progress;
     expect(last.completed).toBe(r.total);
     expect(last.best?.index).toBe(r.ranked[0]?.index);
@@ -213,6 +216,33 @@ describe('runBatch', () => {
     expect(r.items[0]?.runId).toBe(`${r.runId}/0`);
     expect(r.items[0]?.result?.runId).toBe(`${r.runId}/0`);
     expect(r.items[1]?.logs.some((l) => l.includes('"runId"') && l.includes('rejected'))).toBe(true);
+  });
+});
+
+describe('runBatch across modes', () => {
+  it('gives the same results in processes and threads mode, on both engines, in input order', async () => {
+    const other = generateTicks({ symbol: 'USDJPY', days: 3, seed: 5, stepPoints: 8 });
+    const scenarios = [
+      { ticks, strategy: referenceStrategy, engine: 'native' as const },
+      { ticks: other, strategy: referenceStrategy, engine: 'js' as const },
+      { ticks, strategy: referenceStrategy, engine: 'js' as const, params: { rsiPeriod: 9 } },
+      { ticks: other, strategy: referenceStrategy, engine: 'native' as const, params: { rsiPeriod: 0 } },
+    ];
+    const expected = scenarios.map((sc) => {
+      try {
+        return resultHash(backtestSync(sc));
+      } catch {
+        return 'invalid';
+      }
+    });
+    for (const parallelism of ['processes', 'threads', 'none'] as const) {
+      const r = await runBatch({ scenarios, parallelism, maxWorkers: 2 });
+      const got = r.items.map((i) => (i.result ? resultHash(i.result) : i.status));
+      expect(got.slice(0, 3)).toEqual(expected.slice(0, 3));
+      expect(r.items[1]?.result?.engine).toBe('js');
+      expect(r.items[3]?.status).toBe('failed');
+      expect(r.items[3]?.issues?.[0]?.path).toBe('params.rsiPeriod');
+    }
   });
 });
 

@@ -12,6 +12,8 @@ import {
 import { loadNative, type NativeBinding } from '../engine/native.js';
 import { CancelledError, type Issue, TimeoutError, ValidationError } from '../errors.js';
 import { newRunId, runLogger, startCapture, stopCapture } from '../log.js';
+import { WorkerPool } from '../parallel/pool.js';
+import type { EngineOutput } from '../types.js';
 import type { JobError, JobStatus } from './optimize.js';
 import { DEFAULT_JOB_TIMEOUT_MS } from './optimize.js';
 import { type Parallelism, planParallelism } from './parallelism.js';
@@ -62,8 +64,9 @@ function errorOf(e: unknown): JobError {
 /**
  * Runs a list of unrelated scenarios (symbols, windows, strategies). Each is validated first: an
  * invalid one becomes a failed item of type ValidationError listing every problem, and does not
- * run. Items come back in input order. Native scenarios run on a thread pool built for the call;
- * pure-TS ones run one after another on this thread.
+ * run. Items come back in input order. With `threads`, native scenarios run on a thread pool built
+ * for the call and pure-TS ones on worker threads; with `processes`, both run in child processes;
+ * with `none`, one after another on this thread.
  */
 export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   const started = performance.now();
@@ -120,8 +123,21 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
       'batch started',
     );
 
-    const native = valid.filter((v) => v.p.engine === 'native');
-    const js = valid.filter((v) => v.p.engine === 'js');
+    // Native scenarios share the binding's per-call thread pool; child processes (either engine)
+    // and pure-TS worker threads go through worker pools, one per data set and engine.
+    const pooled = (v: { p: Prepared }) =>
+      plan.mode === 'processes' || (plan.mode === 'threads' && v.p.engine === 'js');
+    const native = valid.filter((v) => !pooled(v) && v.p.engine === 'native');
+    const js = valid.filter((v) => !pooled(v) && v.p.engine === 'js');
+    await runPooled(
+      valid.filter(pooled),
+      plan.mode === 'processes' ? 'processes' : 'threads',
+      plan.workers,
+      timeoutMs,
+      options,
+      logs,
+      settle,
+    );
     if (native.length > 0) {
       await runNativeJobs(native, plan.mode === 'none' ? 1 : plan.workers, timeoutMs, options, logs, settle);
     }
@@ -167,6 +183,77 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   return result;
 }
 
+function resultOf(p: Prepared, output: EngineOutput, elapsedMs: number, engineMs: number): BacktestResult {
+  return {
+    ...output,
+    runId: p.runId,
+    engine: p.engine,
+    mode: p.market.kind === 'ticks' ? 'tick' : 'bar',
+    strategy: p.strategy.name,
+    params: p.params,
+    config: p.config,
+    elapsedMs,
+    engineMs,
+    eventsPerSecond: engineMs > 0 ? output.events / (engineMs / 1000) : Number.POSITIVE_INFINITY,
+  };
+}
+
+async function runPooled(
+  jobs: { p: Prepared; index: number }[],
+  kind: 'threads' | 'processes',
+  workers: number,
+  timeoutMs: number,
+  options: BatchOptions,
+  logs: string[][],
+  settle: (item: BatchItem) => void,
+): Promise<void> {
+  const groups = new Map<unknown, Map<'native' | 'js', { p: Prepared; index: number }[]>>();
+  for (const j of jobs) {
+    const data = j.p.market.kind === 'ticks' ? j.p.market.ticks : j.p.market.bars;
+    const byEngine = groups.get(data) ?? new Map();
+    groups.set(data, byEngine);
+    byEngine.set(j.p.engine, [...(byEngine.get(j.p.engine) ?? []), j]);
+  }
+  for (const byEngine of groups.values()) {
+    for (const [engine, group] of byEngine) {
+      const first = group[0] as { p: Prepared; index: number };
+      const pool = new WorkerPool({
+        kind,
+        size: Math.min(workers, group.length),
+        engine,
+        market: first.p.market,
+        runId: first.p.runId,
+        timeoutMs,
+      });
+      try {
+        const results = await pool.run(
+          group.map(({ p, index }) => ({
+            index,
+            strategy: p.strategy,
+            params: p.params,
+            config: p.config,
+            keepOutput: true,
+          })),
+          { signal: options.signal },
+        );
+        results.forEach((r, k) => {
+          const { p, index } = group[k] as { p: Prepared; index: number };
+          const base = { index, runId: p.runId, logs: logs[index] as string[], elapsedMs: r.elapsedMs };
+          if (r.status === 'completed' && r.output) {
+            runLogger(p.runId).info({ trades: r.output.trades.length, events: r.output.events }, 'scenario finished');
+            settle({ ...base, status: 'completed', result: resultOf(p, r.output, r.elapsedMs, r.elapsedMs) });
+          } else {
+            runLogger(p.runId).warn({ status: r.status, error: r.error }, 'scenario did not complete');
+            settle({ ...base, status: r.status, error: r.error });
+          }
+        });
+      } finally {
+        await pool.close();
+      }
+    }
+  }
+}
+
 async function runNativeJobs(
   jobs: { p: Prepared; index: number }[],
   threads: number,
@@ -197,19 +284,7 @@ async function runNativeJobs(
       const base = { index, runId: p.runId, logs: logs[index] as string[], elapsedMs: j.elapsedMs };
       if (j.status === 'completed' && j.output) {
         const output = fromNativeOutput(j.output);
-        const result: BacktestResult = {
-          ...output,
-          runId: p.runId,
-          engine: 'native',
-          mode: p.market.kind === 'ticks' ? 'tick' : 'bar',
-          strategy: p.strategy.name,
-          params: p.params,
-          config: p.config,
-          elapsedMs: j.elapsedMs,
-          engineMs: j.output.engineMs,
-          eventsPerSecond:
-            j.output.engineMs > 0 ? output.events / (j.output.engineMs / 1000) : Number.POSITIVE_INFINITY,
-        };
+        const result = resultOf(p, output, j.elapsedMs, j.output.engineMs);
         runLogger(p.runId).info({ trades: output.trades.length, events: output.events }, 'scenario finished');
         settle({ ...base, status: 'completed', result });
       } else {
