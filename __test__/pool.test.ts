@@ -192,12 +192,14 @@ describe.each(KINDS)('WorkerPool (%s)', (kind) => {
   });
 
   it('cancels mid-run, keeping finished results', async () => {
-    // More data, so a full run is long enough (about a second) to be caught running.
-    const big = generateTicks({ days: 30, seed: 3, stepPoints: 8 });
+    // More data and rules evaluated on every tick, so a full run is long enough (several hundred
+    // milliseconds even on the fast pure-TS loop) to be caught running.
+    const big = generateTicks({ days: 60, seed: 3, stepPoints: 8 });
+    const everyTick = { ...referenceStrategy, decision: { ...referenceStrategy.decision, on: 'tick' as const } };
     const heavy = (index: number): Case => ({
       job: {
         index,
-        strategy: referenceStrategy,
+        strategy: everyTick,
         params: {},
         config: buildRunConfig({}, big.symbol),
         keepOutput: false,
