@@ -1,3 +1,26 @@
+/**
+ * `npm run bench`. BENCH picks the benchmarks to run, comma-separated: BENCH=backtest,optimize
+ * (the default runs both, in that order).
+ */
 import { benchBacktest } from './backtest.bench.js';
+import { benchOptimize } from './optimize.bench.js';
 
-await benchBacktest();
+const BENCHMARKS: Record<string, () => Promise<unknown>> = {
+  backtest: benchBacktest,
+  optimize: benchOptimize,
+};
+
+const picked = (process.env.BENCH ?? Object.keys(BENCHMARKS).join(','))
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s) => s !== '');
+const unknown = picked.filter((name) => !(name in BENCHMARKS));
+if (unknown.length > 0 || picked.length === 0) {
+  throw new Error(
+    `BENCH=${process.env.BENCH}: expected a comma-separated list of ${Object.keys(BENCHMARKS).join(', ')}`,
+  );
+}
+
+for (const name of Object.keys(BENCHMARKS)) {
+  if (picked.includes(name)) await BENCHMARKS[name]?.();
+}
