@@ -1,13 +1,15 @@
 /**
- * `npm run bench`. BENCH picks the benchmarks to run, comma-separated: BENCH=backtest,optimize
- * (the default runs both, in that order).
+ * `npm run bench`. BENCH picks the benchmarks to run, comma-separated: BENCH=backtest,optimize,cancel
+ * (the default runs all, in that order).
  */
 import { benchBacktest } from './backtest.bench.js';
+import { benchCancel } from './cancel.bench.js';
 import { benchOptimize } from './optimize.bench.js';
 
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   backtest: benchBacktest,
   optimize: benchOptimize,
+  cancel: benchCancel,
 };
 
 const picked = (process.env.BENCH ?? Object.keys(BENCHMARKS).join(','))
