@@ -197,6 +197,22 @@ describe('optimize', () => {
   });
 });
 
+describe('job output check', () => {
+  it('turns a completed job without a full set of metrics into a failed InvalidOutput result', async () => {
+    const { checkOutcome } = await import('../src/optimize/optimize.js');
+    const good = (await optimize(base({ grid: { rsiPeriod: [7, 14] } }))).results[0];
+    const ok = { status: 'completed' as const, metrics: good?.metrics, tradeCount: 3, elapsedMs: 1 };
+    expect(checkOutcome(ok)).toBe(ok);
+    const { sharpe: _s, ...partial } = good?.metrics ?? ({} as never);
+    const bad = checkOutcome({ status: 'completed', metrics: partial as never, tradeCount: 3, elapsedMs: 1 });
+    expect(bad.status).toBe('failed');
+    expect(bad.error).toEqual({ type: 'InvalidOutput', message: 'the job reported completion without metrics sharpe' });
+    expect(checkOutcome({ status: 'completed', metrics: good?.metrics, elapsedMs: 1 }).error?.message).toMatch(
+      /trade count/,
+    );
+  });
+});
+
 describe('runBatch', () => {
   it('runs valid scenarios, reports invalid ones without running, keeps input order', async () => {
     const other = generateTicks({ symbol: 'GBPUSD', days: 3, seed: 2, stepPoints: 8 });

@@ -10,7 +10,8 @@ import {
   toNative,
 } from '../backtest.js';
 import { loadNative, type NativeBinding } from '../engine/native.js';
-import { CancelledError, type Issue, TimeoutError, ValidationError } from '../errors.js';
+import { type Issue, ValidationError } from '../errors.js';
+import { runTasks } from '../executor.js';
 import { newRunId, runLogger, startCapture, stopCapture } from '../log.js';
 import { WorkerPool } from '../parallel/pool.js';
 import type { EngineOutput } from '../types.js';
@@ -141,33 +142,28 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     if (native.length > 0) {
       await runNativeJobs(native, plan.mode === 'none' ? 1 : plan.workers, timeoutMs, options, logs, settle);
     }
-    for (const { p, index } of js) {
-      const t0 = performance.now();
-      const base = { index, runId: p.runId, logs: logs[index] as string[] };
-      if (options.signal?.aborted) {
-        settle({ ...base, status: 'cancelled', elapsedMs: 0 });
-        continue;
-      }
-      try {
-        const result = backtestSync({
+    // In-process pure-TS scenarios run one at a time through the task executor, which records
+    // each one's timing and error and stops starting new ones once the signal fires.
+    const records = await runTasks(
+      js.map(({ p, index }) => async () => {
+        await yieldToLoop();
+        return backtestSync({
           ...options.scenarios[index],
           runId: p.runId,
           engine: 'js',
           timeoutMs,
         } as BacktestOptions);
-        settle({ ...base, status: 'completed', result, elapsedMs: performance.now() - t0 });
-      } catch (e) {
-        const status: JobStatus =
-          e instanceof TimeoutError ? 'timed_out' : e instanceof CancelledError ? 'cancelled' : 'failed';
-        settle({
-          ...base,
-          status,
-          error: status === 'failed' ? errorOf(e) : undefined,
-          elapsedMs: performance.now() - t0,
-        });
-      }
-      await yieldToLoop();
-    }
+      }),
+      { concurrency: 1, merge: 'all-settled', signal: options.signal },
+    );
+    records.forEach((r, k) => {
+      const { p, index } = js[k] as { p: Prepared; index: number };
+      const base = { index, runId: p.runId, logs: logs[index] as string[], elapsedMs: r.elapsedMs };
+      if (r.status === 'fulfilled' && r.value) settle({ ...base, status: 'completed', result: r.value });
+      else if (r.status === 'cancelled' || r.error?.type === 'CancelledError') settle({ ...base, status: 'cancelled' });
+      else if (r.status === 'timed_out' || r.error?.type === 'TimeoutError') settle({ ...base, status: 'timed_out' });
+      else settle({ ...base, status: 'failed', error: r.error ?? { type: 'Error', message: r.status } });
+    });
   } finally {
     for (let i = 0; i < n; i++) stopCapture(`${runId}/${i}`);
     progress.finish();

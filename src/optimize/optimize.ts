@@ -12,7 +12,7 @@ import { loadNative, type NativeBinding } from '../engine/native.js';
 import { CancelledError, TimeoutError, ValidationError } from '../errors.js';
 import { runLogger } from '../log.js';
 import { WorkerPool } from '../parallel/pool.js';
-import type { Metrics, Params } from '../types.js';
+import { METRIC_KEYS, type Metrics, type Params } from '../types.js';
 import { type Constraint, expandGrid, type Grid } from './grid.js';
 import { type Parallelism, planParallelism } from './parallelism.js';
 import { type Progress, ProgressReporter } from './progress.js';
@@ -100,7 +100,7 @@ export interface OptimizeRun {
   done: Promise<OptimizeResult>;
 }
 
-interface Outcome {
+export interface Outcome {
   status: JobStatus;
   metrics?: Metrics;
   tradeCount?: number;
@@ -158,7 +158,8 @@ export function startOptimize(options: OptimizeOptions): OptimizeRun {
     const top = new TopK<JobResult & { metrics: Metrics }>(rankOptions);
     const results: JobResult[] = new Array(combos.length);
     const counts = { completed: 0, failed: 0, timedOut: 0, cancelled: 0 };
-    const record = (index: number, o: Outcome) => {
+    const record = (index: number, reported: Outcome) => {
+      const o = checkOutcome(reported);
       const r: JobResult = { runId: base.runId, index, params: combos[index] as Params, ...o };
       if (o.metrics) {
         r.score = passes(o.metrics, rankOptions) ? score(o.metrics, rankOptions) : Number.NaN;
@@ -219,6 +220,23 @@ export function startOptimize(options: OptimizeOptions): OptimizeRun {
     return result;
   })();
   return { runId: base.runId, total: combos.length, progress, done };
+}
+
+/**
+ * A job reported as completed must carry a full set of finite-or-NaN numeric metrics and a trade
+ * count; anything else (a worker that answered with something malformed) becomes a failed job.
+ */
+export function checkOutcome(o: Outcome): Outcome {
+  if (o.status !== 'completed') return o;
+  const m = o.metrics as Record<string, unknown> | undefined;
+  const missing = m ? METRIC_KEYS.filter((k) => typeof m[k] !== 'number') : METRIC_KEYS;
+  if (missing.length === 0 && typeof o.tradeCount === 'number') return o;
+  const what = missing.length > 0 ? `metrics ${missing.slice(0, 3).join(', ')}` : 'the trade count';
+  return {
+    status: 'failed',
+    error: { type: 'InvalidOutput', message: `the job reported completion without ${what}` },
+    elapsedMs: o.elapsedMs,
+  };
 }
 
 /** Rough bytes one worker holds: its own copy of the data unless threads share it natively. */
