@@ -247,9 +247,9 @@ export function fromNativeOutput(out: NativeRunOutput): EngineOutput {
   };
 }
 
-function finish(p: Prepared, output: EngineOutput, engineMs: number): BacktestResult {
-  const elapsedMs = performance.now() - p.started;
-  const result: BacktestResult = {
+/** A run's public result: the engine output with what identifies and times the run. */
+export function resultOf(p: Prepared, output: EngineOutput, elapsedMs: number, engineMs: number): BacktestResult {
+  return {
     ...output,
     runId: p.runId,
     engine: p.engine,
@@ -261,6 +261,10 @@ function finish(p: Prepared, output: EngineOutput, engineMs: number): BacktestRe
     engineMs,
     eventsPerSecond: engineMs > 0 ? output.events / (engineMs / 1000) : Number.POSITIVE_INFINITY,
   };
+}
+
+function finish(p: Prepared, output: EngineOutput, engineMs: number): BacktestResult {
+  const result = resultOf(p, output, performance.now() - p.started, engineMs);
   runLogger(p.runId).info(
     { engine: p.engine, strategy: result.strategy, trades: output.trades.length, events: output.events, engineMs },
     'backtest finished',

@@ -7,6 +7,7 @@ import {
   fromNativeOutput,
   type Prepared,
   prepare,
+  resultOf,
   toNative,
 } from '../backtest.js';
 import { loadNative, type NativeBinding } from '../engine/native.js';
@@ -14,7 +15,6 @@ import { type Issue, ValidationError } from '../errors.js';
 import { runTasks } from '../executor.js';
 import { newRunId, runLogger, startCapture, stopCapture } from '../log.js';
 import { WorkerPool } from '../parallel/pool.js';
-import type { EngineOutput } from '../types.js';
 import type { JobError, JobStatus } from './optimize.js';
 import { DEFAULT_JOB_TIMEOUT_MS } from './optimize.js';
 import { type Parallelism, planParallelism } from './parallelism.js';
@@ -177,21 +177,6 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   };
   runLogger(runId).info({ ...counts, elapsedMs: result.elapsedMs }, 'batch finished');
   return result;
-}
-
-function resultOf(p: Prepared, output: EngineOutput, elapsedMs: number, engineMs: number): BacktestResult {
-  return {
-    ...output,
-    runId: p.runId,
-    engine: p.engine,
-    mode: p.market.kind === 'ticks' ? 'tick' : 'bar',
-    strategy: p.strategy.name,
-    params: p.params,
-    config: p.config,
-    elapsedMs,
-    engineMs,
-    eventsPerSecond: engineMs > 0 ? output.events / (engineMs / 1000) : Number.POSITIVE_INFINITY,
-  };
 }
 
 async function runPooled(
