@@ -11,41 +11,18 @@
 
 use std::collections::BTreeMap;
 use std::time::Instant;
-use tickforge_core::generate::{generate_bars, generate_ticks, BarGenOptions, TickGenOptions};
+mod common;
+
+use common::{reference_ticks, REFERENCE, TICKS};
+use tickforge_core::generate::{generate_bars, BarGenOptions};
 use tickforge_core::series::{run_base, series_keys};
 use tickforge_core::{
     compile, run_grid, BarData, BatchOptions, JobStatus, MarketData, RunConfig, SeriesCache, Strategy,
-    TickData, Timeframe,
+    Timeframe,
 };
 
-const TICKS: usize = 10_000_000;
 const ROUNDS: usize = 5;
 const BARS: usize = 200_000;
-
-/// The `throughput` example's strategy: RSI on M5 (period from the grid), envelope(20, 2%) on
-/// M30, decisions at M5 closes, SL from the grid, TP 40 pips.
-const REFERENCE: &str = r#"{
-  "version": 1,
-  "name": "rsi-envelope",
-  "params": { "rsiPeriod": { "default": 14, "type": "int", "min": 2 }, "slPips": { "default": 20 } },
-  "decision": { "timeframe": "M5", "on": "bar" },
-  "workers": [
-    { "id": "rsi", "kind": "rsi", "timeframe": "M5", "params": { "period": { "param": "rsiPeriod" } } },
-    { "id": "env", "kind": "envelope", "timeframe": "M30", "params": { "period": 20, "percent": 2.0 } }
-  ],
-  "rules": [
-    { "when": { "op": "and", "args": [
-        { "op": "==", "args": [{ "position": "side" }, 0] },
-        { "op": "<", "args": [{ "worker": "rsi" }, 30] },
-        { "op": "<", "args": [{ "bar": "close" }, { "worker": "env", "output": "lower" }] } ] },
-      "then": [{ "action": "buy", "lots": 1, "sl": { "pips": { "param": "slPips" } }, "tp": { "pips": 40 } }] },
-    { "when": { "op": "and", "args": [
-        { "op": "==", "args": [{ "position": "side" }, 0] },
-        { "op": ">", "args": [{ "worker": "rsi" }, 70] },
-        { "op": ">", "args": [{ "bar": "close" }, { "worker": "env", "output": "upper" }] } ] },
-      "then": [{ "action": "sell", "lots": 1, "sl": { "pips": { "param": "slPips" } }, "tp": { "pips": 40 } }] }
-  ]
-}"#;
 
 /// EMA cross on M1 with an ATR(14) on M5 read by the rules: three indicators per job, two of them
 /// on grid parameters.
@@ -85,24 +62,7 @@ fn grid(a: (&str, Vec<u32>), b: (&str, Vec<u32>)) -> Vec<BTreeMap<String, f64>> 
 }
 
 fn main() {
-    let mut cols = generate_ticks(&TickGenOptions {
-        start: 1_704_067_200_000.0,
-        days: 160.0,
-        seed: 7,
-        start_price: 1.1,
-        digits: 5,
-        mean_interval_ms: 900.0,
-        step_points: 3.0,
-    });
-    assert!(
-        cols.time.len() >= TICKS,
-        "160 days gave only {} ticks",
-        cols.time.len()
-    );
-    cols.time.truncate(TICKS);
-    cols.bid.truncate(TICKS);
-    cols.ask.truncate(TICKS);
-    let ticks = MarketData::Ticks(TickData::new(cols.time, cols.bid, cols.ask, None).expect("valid ticks"));
+    let ticks = reference_ticks();
     let reference_grid = grid(
         ("rsiPeriod", (5..=24).collect()),
         ("slPips", (10..=28).step_by(2).collect()),
