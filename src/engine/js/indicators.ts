@@ -240,15 +240,35 @@ export class Atr implements Indicator {
   }
 }
 
-export class Bollinger implements Indicator {
+/** Upper, middle and lower bands (outputs 0, 1, 2), shared by Bollinger and envelope. */
+abstract class Bands implements Indicator {
+  protected upper = Number.NaN;
+  protected middle = Number.NaN;
+  protected lower = Number.NaN;
+
+  abstract update(bar: Bar): void;
+
+  output(index: number): number {
+    switch (index) {
+      case 0:
+        return this.upper;
+      case 1:
+        return this.middle;
+      case 2:
+        return this.lower;
+      default:
+        return Number.NaN;
+    }
+  }
+}
+
+export class Bollinger extends Bands {
   private readonly roll: RollingSum;
   private readonly deviations: number;
   private readonly source: PriceSource;
-  private upper = Number.NaN;
-  private middle = Number.NaN;
-  private lower = Number.NaN;
 
   constructor(period: number, deviations: number, source: PriceSource) {
+    super();
     this.roll = new RollingSum(period);
     this.deviations = deviations;
     this.source = source;
@@ -266,31 +286,16 @@ export class Bollinger implements Indicator {
     this.upper = mean + this.deviations * sd;
     this.lower = mean - this.deviations * sd;
   }
-
-  output(index: number): number {
-    switch (index) {
-      case 0:
-        return this.upper;
-      case 1:
-        return this.middle;
-      case 2:
-        return this.lower;
-      default:
-        return Number.NaN;
-    }
-  }
 }
 
-export class Envelope implements Indicator {
+export class Envelope extends Bands {
   private readonly roll: RollingSum;
   private readonly upFactor: number;
   private readonly downFactor: number;
   private readonly source: PriceSource;
-  private upper = Number.NaN;
-  private middle = Number.NaN;
-  private lower = Number.NaN;
 
   constructor(period: number, percent: number, source: PriceSource) {
+    super();
     this.roll = new RollingSum(period);
     this.upFactor = 1 + percent / 100;
     this.downFactor = 1 - percent / 100;
@@ -305,19 +310,6 @@ export class Envelope implements Indicator {
     this.middle = middle;
     this.upper = middle * this.upFactor;
     this.lower = middle * this.downFactor;
-  }
-
-  output(index: number): number {
-    switch (index) {
-      case 0:
-        return this.upper;
-      case 1:
-        return this.middle;
-      case 2:
-        return this.lower;
-      default:
-        return Number.NaN;
-    }
   }
 }
 
