@@ -155,7 +155,10 @@ export interface NativeRejections {
   time: Float64Array
   side: Int8Array
   lots: Float64Array
-  /** Codes: 0 invalid_lots, 1 min_lot, 2 max_lot, 3 invalid_sl, 4 invalid_tp, 5 margin. */
+  /**
+   * Codes: 0 invalid_lots, 1 min_lot, 2 max_lot, 3 invalid_sl, 4 invalid_tp, 5 margin,
+   * 6 invalid_price.
+   */
   reason: Uint8Array
   required: Float64Array
   free: Float64Array

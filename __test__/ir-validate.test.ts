@@ -49,9 +49,9 @@ describe('parseStrategy', () => {
     s.rules[0].then[0].slip = 1;
     s.rules[0].when.args[1].args[0].outptu = 'value';
     expect(parseIssues(s)).toEqual([
-      "strategy.nmae: unknown field 'nmae' (expected one of version, name, params, decision, workers, rules); did you mean 'name'?",
+      "strategy.nmae: unknown field 'nmae' (expected one of version, name, symbol, params, decision, workers, rules); did you mean 'name'?",
       "strategy.rules[0].when.args[1].args[0].outptu: unknown field 'outptu' (expected one of worker, output, offset); did you mean 'output'?",
-      "strategy.rules[0].then[0].slip: unknown field 'slip' (expected one of action, lots, sl, tp)",
+      "strategy.rules[0].then[0].slip: unknown field 'slip' (expected one of action, order, price, lots, risk, sl, tp, trail)",
     ]);
   });
 
@@ -267,7 +267,7 @@ describe('parseStrategy', () => {
     ];
     expect(parseIssues(s)).toEqual([
       'strategy.rules[0].then: a rule needs at least one action',
-      "strategy.rules[1].then[0].action: unknown action 'buyy' (expected one of buy, sell, close); did you mean 'buy'?",
+      "strategy.rules[1].then[0].action: unknown action 'buyy' (expected one of buy, sell, close, cancel); did you mean 'buy'?",
       'strategy.rules[1].then[1].lots: missing required field',
       "strategy.rules[1].then[2].lots: unknown field 'lots' (expected one of action)",
       "strategy.rules[1].then[3].sl: give either 'pips' or 'price', not both",

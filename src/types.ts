@@ -80,7 +80,26 @@ export type Expr =
 
 export type Level = { pips: Expr } | { price: Expr };
 
-export type Action = { action: 'buy' | 'sell'; lots: Expr; sl?: Level; tp?: Level } | { action: 'close' };
+/** How a buy/sell enters: at once (market), or as a pending order at `price` (limit or stop). */
+export type OrderType = 'market' | 'limit' | 'stop';
+
+/**
+ * A buy/sell has exactly one of `lots` and `risk` (percent of equity risked at the stop-loss; needs
+ * `sl`); `price` is required for limit and stop orders and not allowed for market ones.
+ */
+export type Action =
+  | {
+      action: 'buy' | 'sell';
+      order?: OrderType;
+      price?: Expr;
+      lots?: Expr;
+      risk?: Expr;
+      sl?: Level;
+      tp?: Level;
+      trail?: { pips: Expr };
+    }
+  | { action: 'close' }
+  | { action: 'cancel' };
 
 export interface Rule {
   when: Expr;
@@ -90,6 +109,8 @@ export interface Rule {
 export interface StrategyIR {
   version: 1;
   name: string;
+  /** Metadata only: the instrument the strategy is meant for. */
+  symbol?: string;
   params?: Record<string, ParamSpec>;
   decision: { timeframe: Timeframe; on?: 'bar' | 'tick' };
   workers?: WorkerSpec[];
@@ -147,7 +168,14 @@ export interface Trade {
   reason: ExitReason;
 }
 
-export type RejectReason = 'invalid_lots' | 'min_lot' | 'max_lot' | 'invalid_sl' | 'invalid_tp' | 'margin';
+export type RejectReason =
+  | 'invalid_lots'
+  | 'min_lot'
+  | 'max_lot'
+  | 'invalid_sl'
+  | 'invalid_tp'
+  | 'margin'
+  | 'invalid_price';
 export const REJECT_REASONS: readonly RejectReason[] = [
   'invalid_lots',
   'min_lot',
@@ -155,6 +183,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'invalid_sl',
   'invalid_tp',
   'margin',
+  'invalid_price',
 ];
 
 export interface Rejection {

@@ -36,6 +36,7 @@ const QUOTES = ['bid', 'ask', 'mid', 'spread'] as const;
 const POSITION_FIELDS = ['side', 'lots', 'entryPrice', 'pnl', 'pnlPips'] as const;
 const ACCOUNT_FIELDS = ['balance', 'equity'] as const;
 const TIME_FIELDS = ['hour', 'minute', 'weekday', 'minuteOfDay'] as const;
+const ORDER_TYPES = ['market', 'limit', 'stop'] as const;
 const ARITH_OPS = ['+', '-', '*', '/', 'min', 'max'] as const;
 const COMPARE_OPS = ['>', '>=', '<', '<=', '==', '!='] as const;
 const OPS = [...ARITH_OPS, ...COMPARE_OPS, 'and', 'or', 'not', 'neg', 'abs', 'crossAbove', 'crossBelow'] as const;
@@ -177,12 +178,17 @@ class StrategyChecker {
       this.add(P, `expected a strategy object, got ${describe(input)}`);
       return;
     }
-    unknownFields(input, ['version', 'name', 'params', 'decision', 'workers', 'rules'], P, this.issues);
+    unknownFields(input, ['version', 'name', 'symbol', 'params', 'decision', 'workers', 'rules'], P, this.issues);
     if (!has(input, 'version')) this.add(`${P}.version`, 'missing required field');
     else if (input.version !== 1)
       this.add(`${P}.version`, `unsupported version ${describe(input.version)} (expected 1)`);
     if (!has(input, 'name')) this.add(`${P}.name`, 'missing required field');
     else if (typeof input.name !== 'string') this.add(`${P}.name`, `expected a string, got ${describe(input.name)}`);
+    if (has(input, 'symbol') && input.symbol !== undefined) {
+      if (typeof input.symbol !== 'string' || input.symbol === '') {
+        this.add(`${P}.symbol`, `expected a non-empty string, got ${describe(input.symbol)}`);
+      }
+    }
 
     if (has(input, 'params') && input.params !== undefined) this.params(input.params, `${P}.params`);
     if (!has(input, 'decision')) this.add(`${P}.decision`, 'missing required field');
@@ -383,17 +389,53 @@ class StrategyChecker {
       return;
     }
     const kind = a.action;
-    if (kind === 'close') {
+    if (kind === 'close' || kind === 'cancel') {
       unknownFields(a, ['action'], path, this.issues);
       return;
     }
     if (kind !== 'buy' && kind !== 'sell') {
-      this.add(`${path}.action`, `unknown action ${describe(kind)} ${oneOf(String(kind), ['buy', 'sell', 'close'])}`);
+      this.add(
+        `${path}.action`,
+        `unknown action ${describe(kind)} ${oneOf(String(kind), ['buy', 'sell', 'close', 'cancel'])}`,
+      );
       return;
     }
-    unknownFields(a, ['action', 'lots', 'sl', 'tp'], path, this.issues);
-    if (!has(a, 'lots')) this.add(`${path}.lots`, 'missing required field');
-    else this.expect(a.lots, `${path}.lots`, 'number', null);
+    unknownFields(a, ['action', 'order', 'price', 'lots', 'risk', 'sl', 'tp', 'trail'], path, this.issues);
+    let order = 'market';
+    if (has(a, 'order') && a.order !== undefined) {
+      if (typeof a.order !== 'string' || !(ORDER_TYPES as readonly string[]).includes(a.order)) {
+        this.add(`${path}.order`, `unknown order type ${describe(a.order)} ${oneOf(String(a.order), ORDER_TYPES)}`);
+        order = '';
+      } else order = a.order;
+    }
+    const hasPrice = has(a, 'price') && a.price !== undefined;
+    if (order === 'market' && hasPrice) {
+      this.add(`${path}.price`, "a market order takes no price (use order 'limit' or 'stop')");
+    } else if ((order === 'limit' || order === 'stop') && !hasPrice) {
+      this.add(`${path}.price`, `missing required field (a ${order} order needs a price)`);
+    }
+    if (hasPrice) this.expect(a.price, `${path}.price`, 'number', null);
+    const hasLots = has(a, 'lots') && a.lots !== undefined;
+    const hasRisk = has(a, 'risk') && a.risk !== undefined;
+    if (hasLots && hasRisk) this.add(path, "give either 'lots' or 'risk', not both");
+    else if (!hasLots && !hasRisk) this.add(`${path}.lots`, 'missing required field');
+    if (hasLots) this.expect(a.lots, `${path}.lots`, 'number', null);
+    if (hasRisk) {
+      this.expect(a.risk, `${path}.risk`, 'number', null);
+      if (!has(a, 'sl') || a.sl === undefined) {
+        this.add(`${path}.sl`, "missing required field ('risk' is measured at the stop-loss)");
+      }
+    }
+    if (has(a, 'trail') && a.trail !== undefined) {
+      const tr = a.trail;
+      const tp = `${path}.trail`;
+      if (!isPlainObject(tr)) this.add(tp, `expected { "pips": Expr }, got ${describe(tr)}`);
+      else {
+        unknownFields(tr, ['pips'], tp, this.issues);
+        if (!has(tr, 'pips')) this.add(`${tp}.pips`, 'missing required field');
+        else this.expect(tr.pips, `${tp}.pips`, 'number', null);
+      }
+    }
     for (const k of ['sl', 'tp'] as const) {
       if (!has(a, k) || a[k] === undefined) continue;
       const lv = a[k];

@@ -2,7 +2,9 @@
 //!
 //! The per-tick path only compares the tick's time with the next base-bar boundary, updates the
 //! forming base bar and, while a position is open, compares one price with its exit levels.
-//! Everything else (closing bars, workers, rules, orders) happens at bar closes. The loop is
+//! Everything else (closing bars, workers, rules, orders) happens at bar closes, except while a
+//! pending order or a trailing stop is active: then every tick also checks the order's trigger
+//! and moves the stop, and no tick is skipped as ordinary. The loop is
 //! compiled once with profiling and once without, so the timers cost nothing when off.
 
 use crate::bars::{add_price, extend_bar, open_bar, Aggregate, Ring};
@@ -11,7 +13,7 @@ use crate::data::{Bar, BarData, MarketData, TickData};
 use crate::error::{Error, ErrorKind};
 use crate::expr::{eval, js_max, js_min, AccountField, BarField, Code, Env, PositionField, QuoteField};
 use crate::indicators::Indicator;
-use crate::ir::{CompiledAction, CompiledLevel, CompiledOrder, Program};
+use crate::ir::{CompiledAction, CompiledLevel, CompiledOrder, CompiledSizing, OrderType, Program};
 use crate::metrics::{compute, MetricsInput};
 use crate::profile::{Profile, Step};
 use crate::results::{EquityCurve, ExitReason, RejectReason, Rejection, RunOutput, Trade};
@@ -130,6 +132,8 @@ struct Position {
     entry_commission: f64,
     sl: f64,
     tp: f64,
+    /// The trailing distance in price units; NaN without a trailing stop.
+    trail: f64,
 }
 
 const FLAT: Position = Position {
@@ -141,7 +145,44 @@ const FLAT: Position = Position {
     entry_commission: 0.0,
     sl: f64::NAN,
     tp: f64::NAN,
+    trail: f64::NAN,
 };
+
+/// An order's size as evaluated: lots, or the percentage of equity risked at the stop-loss.
+#[derive(Debug, Clone, Copy)]
+enum Size {
+    Lots(f64),
+    Risk(f64),
+}
+
+/// A level as evaluated, before it is placed relative to a fill.
+#[derive(Debug, Clone, Copy)]
+enum LevelValue {
+    None,
+    Pips(f64),
+    Price(f64),
+}
+
+/// Everything an opening needs besides the side and the fill, evaluated at the decision.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    size: Size,
+    sl: LevelValue,
+    tp: LevelValue,
+    /// The trailing distance in pips, if the order trails.
+    trail: Option<f64>,
+}
+
+/// A limit or stop order waiting for its price.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    side: i8,
+    stop: bool,
+    price: f64,
+    entry: Entry,
+    /// The event that placed it; it triggers from the next event on.
+    placed: usize,
+}
 
 /// Where a worker's outputs come from.
 enum Feed<'a> {
@@ -185,6 +226,11 @@ struct Sim<'a, const P: bool> {
     decision_slot: usize,
     workers: Vec<Worker<'a>>,
     pos: Position,
+    pending: Option<Pending>,
+    /// A pending order or a trailing stop is active: every event needs the full steps.
+    busy: bool,
+    /// The index of the current event (for pending orders placed on an earlier one).
+    event: usize,
     /// The price an open position exits on (bid for long, ask for short) and the levels it exits
     /// at or beyond; NaN levels never trigger, which is also how a flat account skips the check.
     exit_on_ask: bool,
@@ -258,6 +304,9 @@ impl<'a, const P: bool> Sim<'a, P> {
             slot,
             workers,
             pos: FLAT,
+            pending: None,
+            busy: false,
+            event: 0,
             exit_on_ask: false,
             exit_low: f64::NAN,
             exit_high: f64::NAN,
@@ -370,6 +419,16 @@ impl<'a, const P: bool> Sim<'a, P> {
             -1 => (self.exit_on_ask, self.exit_low, self.exit_high) = (true, self.pos.tp, self.pos.sl),
             _ => (self.exit_on_ask, self.exit_low, self.exit_high) = (false, f64::NAN, f64::NAN),
         }
+        self.set_busy();
+    }
+
+    fn set_busy(&mut self) {
+        self.busy = self.pending.is_some() || !self.pos.trail.is_nan();
+    }
+
+    fn set_pending(&mut self, pending: Option<Pending>) {
+        self.pending = pending;
+        self.set_busy();
     }
 
     fn close_position(&mut self, exit: f64, time: f64, reason: ExitReason) {
@@ -451,9 +510,98 @@ impl<'a, const P: bool> Sim<'a, P> {
         }
     }
 
-    fn reject(&mut self, q: Quotes, side: i8, lots: f64, reason: RejectReason, required: f64, free: f64) {
+    /// Step 3 (tick mode) after the stop-loss/take-profit check: the pending order's trigger, then
+    /// the trailing stop of the position open at that point.
+    #[cold]
+    fn busy_tick(&mut self, bid: f64, ask: f64, time: f64) {
+        if let Some(p) = self.pending.filter(|p| p.placed < self.event) {
+            // The trigger price is the tick's executable price: the ask for a buy, the bid for a sell.
+            let at = if p.side == 1 { ask } else { bid };
+            let hit = match (p.side == 1, p.stop) {
+                (true, false) => ask <= p.price,
+                (true, true) => ask >= p.price,
+                (false, false) => bid >= p.price,
+                (false, true) => bid <= p.price,
+            };
+            if hit {
+                let fill = match (p.side == 1, p.stop) {
+                    (true, true) => at + self.slippage,
+                    (false, true) => at - self.slippage,
+                    _ => at,
+                };
+                self.trigger(p, at, fill, time);
+            }
+        }
+        let d = self.pos.trail;
+        if !d.is_nan() {
+            self.pos.sl = if self.pos.side == 1 {
+                js_max(self.pos.sl, bid - d)
+            } else {
+                js_min(self.pos.sl, ask + d)
+            };
+            self.set_exit_levels();
+        }
+        self.lap(Step::OrderExecution, 0);
+    }
+
+    /// Step 4 (bar mode) after the intrabar stop-loss/take-profit check: the pending order's
+    /// trigger inside the bar, then the trailing stop of the position open at that point, moved
+    /// with the bar's close.
+    #[cold]
+    fn busy_bar(&mut self, bar: &Bar, spread: f64) {
+        if let Some(p) = self.pending.filter(|p| p.placed < self.event) {
+            let o = bar.open;
+            // The price the order executes at before slippage: an ask for a buy, a bid for a sell.
+            let at = match (p.side == 1, p.stop) {
+                (true, false) => (bar.low + spread <= p.price).then(|| js_min(o + spread, p.price)),
+                (true, true) => (bar.high + spread >= p.price).then(|| js_max(o + spread, p.price)),
+                (false, false) => (bar.high >= p.price).then(|| js_max(o, p.price)),
+                (false, true) => (bar.low <= p.price).then(|| js_min(o, p.price)),
+            };
+            if let Some(at) = at {
+                let fill = match (p.side == 1, p.stop) {
+                    (true, true) => at + self.slippage,
+                    (false, true) => at - self.slippage,
+                    _ => at,
+                };
+                self.trigger(p, at, fill, bar.time);
+            }
+        }
+        let d = self.pos.trail;
+        if !d.is_nan() {
+            self.pos.sl = if self.pos.side == 1 {
+                js_max(self.pos.sl, bar.close - d)
+            } else {
+                js_min(self.pos.sl, bar.close + spread + d)
+            };
+            self.set_exit_levels();
+        }
+        self.lap(Step::OrderExecution, 0);
+    }
+
+    /// A triggered pending order: removed; dropped against a position on its side; otherwise an
+    /// opposite position closes at the trigger price `at` (with market slippage) and the order
+    /// opens at `fill`.
+    fn trigger(&mut self, p: Pending, at: f64, fill: f64, time: f64) {
+        self.set_pending(None);
+        if self.pos.side == p.side {
+            return;
+        }
+        if self.pos.side == -p.side {
+            let exit = if self.pos.side == 1 {
+                at - self.slippage
+            } else {
+                at + self.slippage
+            };
+            self.close_position(exit, time, ExitReason::Reverse);
+            self.lap(Step::OrderExecution, 1);
+        }
+        self.open_at(p.side, fill, p.entry, time);
+    }
+
+    fn reject(&mut self, time: f64, side: i8, lots: f64, reason: RejectReason, required: f64, free: f64) {
         self.rejections.push(Rejection {
-            time: q.time,
+            time,
             side,
             lots,
             reason,
@@ -473,85 +621,166 @@ impl<'a, const P: bool> Sim<'a, P> {
         )
     }
 
+    fn level_value(&self, level: &Option<CompiledLevel>, q: Quotes, forming: Option<&Bar>) -> LevelValue {
+        match level {
+            None => LevelValue::None,
+            Some(CompiledLevel::Pips(c)) => LevelValue::Pips(self.eval(c, q, forming)),
+            Some(CompiledLevel::Price(c)) => LevelValue::Price(self.eval(c, q, forming)),
+        }
+    }
+
+    /// The order's size, levels and trail evaluated with the decision's state.
+    fn entry(&self, order: &CompiledOrder, q: Quotes, forming: Option<&Bar>) -> Entry {
+        Entry {
+            size: match &order.sizing {
+                CompiledSizing::Lots(c) => Size::Lots(self.eval(c, q, forming)),
+                CompiledSizing::Risk(c) => Size::Risk(self.eval(c, q, forming)),
+            },
+            sl: self.level_value(&order.sl, q, forming),
+            tp: self.level_value(&order.tp, q, forming),
+            trail: order.trail.as_ref().map(|c| self.eval(c, q, forming)),
+        }
+    }
+
     /// A level as a price: the price form as given, the pips form measured from the fill, below
     /// it for a long's stop-loss and a short's take-profit, above it otherwise.
-    fn level(
-        &self,
-        level: &Option<CompiledLevel>,
-        below: bool,
-        fill: f64,
-        q: Quotes,
-        forming: Option<&Bar>,
-    ) -> Option<f64> {
+    fn level(&self, level: LevelValue, below: bool, fill: f64) -> Option<f64> {
         match level {
-            None => None,
-            Some(CompiledLevel::Price(c)) => Some(self.eval(c, q, forming)),
-            Some(CompiledLevel::Pips(c)) => {
-                let pips = self.eval(c, q, forming);
-                Some(if below {
-                    fill - pips * self.pip
+            LevelValue::None => None,
+            LevelValue::Price(x) => Some(x),
+            LevelValue::Pips(pips) => Some(if below {
+                fill - pips * self.pip
+            } else {
+                fill + pips * self.pip
+            }),
+        }
+    }
+
+    /// Opening step 1 on a requested size: the lots rounded down to the step, or why not.
+    fn round_lots(&self, requested: f64) -> Result<f64, RejectReason> {
+        if requested.is_nan() || requested <= 0.0 {
+            return Err(RejectReason::InvalidLots);
+        }
+        let lots = (requested / self.lot_step + 1e-9).floor() * self.lot_step;
+        if lots < self.min_lot {
+            Err(RejectReason::MinLot)
+        } else if lots > self.max_lot {
+            Err(RejectReason::MaxLot)
+        } else {
+            Ok(lots)
+        }
+    }
+
+    /// A buy or sell action: replaces the pending order; skipped on a position of its side; a
+    /// market order reverses and opens here, a limit or stop order waits for its price.
+    fn order(&mut self, side: i8, order: &CompiledOrder, q: Quotes, forming: Option<&Bar>) {
+        self.set_pending(None);
+        if self.pos.side == side {
+            return;
+        }
+        match (order.order, &order.price) {
+            (OrderType::Limit | OrderType::Stop, Some(price)) => {
+                let price = self.eval(price, q, forming);
+                let entry = self.entry(order, q, forming);
+                self.lap(Step::WorkerDecision, 0);
+                if price.is_nan() || price <= 0.0 {
+                    let lots = match entry.size {
+                        Size::Lots(x) => x,
+                        Size::Risk(_) => f64::NAN,
+                    };
+                    self.reject(q.time, side, lots, RejectReason::InvalidPrice, f64::NAN, f64::NAN);
+                    self.lap(Step::OrderExecution, 1);
+                    return;
+                }
+                self.set_pending(Some(Pending {
+                    side,
+                    stop: order.order == OrderType::Stop,
+                    price,
+                    entry,
+                    placed: self.event,
+                }));
+            }
+            _ => {
+                if self.pos.side == -side {
+                    self.market_close(q, ExitReason::Reverse);
+                    self.lap(Step::OrderExecution, 1);
+                }
+                let entry = self.entry(order, q, forming);
+                self.lap(Step::WorkerDecision, 0);
+                let fill = if side == 1 {
+                    q.ask + self.slippage
                 } else {
-                    fill + pips * self.pip
-                })
+                    q.bid - self.slippage
+                };
+                self.open_at(side, fill, entry, q.time);
             }
         }
     }
 
-    /// Opening steps 1 to 5 of section 4, after a reversal if there is one.
-    fn open(&mut self, side: i8, order: &CompiledOrder, q: Quotes, forming: Option<&Bar>) {
-        let CompiledOrder { lots, sl, tp } = order;
-        if self.pos.side == side {
-            return;
+    /// Opening steps 1 to 5 of section 4 at `fill`, on a flat account.
+    fn open_at(&mut self, side: i8, fill: f64, entry: Entry, time: f64) {
+        // The size as requested (what a rejection records) and the rounded lots; with risk
+        // sizing both are known only once the stop-loss is.
+        let (mut requested, mut lots) = (f64::NAN, f64::NAN);
+        match entry.size {
+            Size::Lots(x) => {
+                requested = x;
+                match self.round_lots(x) {
+                    Ok(l) => lots = l,
+                    Err(reason) => return self.refuse(time, side, x, reason),
+                }
+            }
+            Size::Risk(r) => {
+                if r.is_nan() || r <= 0.0 {
+                    return self.refuse(time, side, f64::NAN, RejectReason::InvalidLots);
+                }
+            }
         }
-        if self.pos.side == -side {
-            self.market_close(q, ExitReason::Reverse);
-            self.lap(Step::OrderExecution, 1);
-        }
-        let requested = self.eval(lots, q, forming);
-        self.lap(Step::WorkerDecision, 0);
-        if requested.is_nan() || requested <= 0.0 {
-            self.reject(q, side, requested, RejectReason::InvalidLots, f64::NAN, f64::NAN);
-            self.lap(Step::OrderExecution, 1);
-            return;
-        }
-        let lots = (requested / self.lot_step + 1e-9).floor() * self.lot_step;
-        let size_problem = if lots < self.min_lot {
-            Some(RejectReason::MinLot)
-        } else if lots > self.max_lot {
-            Some(RejectReason::MaxLot)
-        } else {
-            None
-        };
-        if let Some(reason) = size_problem {
-            self.reject(q, side, requested, reason, f64::NAN, f64::NAN);
-            self.lap(Step::OrderExecution, 1);
-            return;
-        }
-        let fill = if side == 1 {
-            q.ask + self.slippage
-        } else {
-            q.bid - self.slippage
-        };
         let long = side == 1;
-        let sl_price = self.level(sl, long, fill, q, forming);
-        let tp_price = self.level(tp, !long, fill, q, forming);
         // NaN fails both comparisons, so a NaN level is rejected too.
-        let level_problem = if sl_price.is_some_and(|l| !(if long { l < fill } else { l > fill })) {
-            Some(RejectReason::InvalidSl)
-        } else if tp_price.is_some_and(|l| !(if long { l > fill } else { l < fill })) {
-            Some(RejectReason::InvalidTp)
-        } else {
-            None
+        let on_side = |l: f64, below: bool| if below { l < fill } else { l > fill };
+        let mut sl = f64::NAN;
+        if let Some(l) = self.level(entry.sl, long, fill) {
+            if !on_side(l, long) {
+                return self.refuse(time, side, requested, RejectReason::InvalidSl);
+            }
+            sl = l;
+        }
+        let mut trail = f64::NAN;
+        if let Some(pips) = entry.trail {
+            let d = pips * self.pip;
+            let l = if long { fill - d } else { fill + d };
+            if !on_side(l, long) {
+                return self.refuse(time, side, requested, RejectReason::InvalidSl);
+            }
+            sl = if sl.is_nan() {
+                l
+            } else if long {
+                js_max(sl, l)
+            } else {
+                js_min(sl, l)
+            };
+            trail = d;
+        }
+        let tp = match self.level(entry.tp, !long, fill) {
+            Some(l) if !on_side(l, !long) => {
+                return self.refuse(time, side, requested, RejectReason::InvalidTp);
+            }
+            Some(l) => l,
+            None => f64::NAN,
         };
-        if let Some(reason) = level_problem {
-            self.reject(q, side, requested, reason, f64::NAN, f64::NAN);
-            self.lap(Step::OrderExecution, 1);
-            return;
+        if let Size::Risk(r) = entry.size {
+            // The account is flat here, so its equity is its balance.
+            requested = self.balance * r / 100.0 / ((fill - sl).abs() * self.contract);
+            match self.round_lots(requested) {
+                Ok(l) => lots = l,
+                Err(reason) => return self.refuse(time, side, requested, reason),
+            }
         }
         let required = lots * self.contract * fill * self.margin_rate;
         let free = self.balance;
         if required > free {
-            self.reject(q, side, requested, RejectReason::Margin, required, free);
+            self.reject(time, side, requested, RejectReason::Margin, required, free);
             self.lap(Step::OrderExecution, 1);
             return;
         }
@@ -562,12 +791,19 @@ impl<'a, const P: bool> Sim<'a, P> {
             lots,
             units: lots * self.contract,
             entry: fill,
-            entry_time: q.time,
+            entry_time: time,
             entry_commission,
-            sl: sl_price.unwrap_or(f64::NAN),
-            tp: tp_price.unwrap_or(f64::NAN),
+            sl,
+            tp,
+            trail,
         };
         self.set_exit_levels();
+        self.lap(Step::OrderExecution, 1);
+    }
+
+    /// A rejection other than `margin`.
+    fn refuse(&mut self, time: f64, side: i8, lots: f64, reason: RejectReason) {
+        self.reject(time, side, lots, reason, f64::NAN, f64::NAN);
         self.lap(Step::OrderExecution, 1);
     }
 
@@ -589,8 +825,9 @@ impl<'a, const P: bool> Sim<'a, P> {
                     }
                     CompiledAction::Open(side, order) => {
                         self.lap(Step::WorkerDecision, 0);
-                        self.open(*side, order, q, forming);
+                        self.order(*side, order, q, forming);
                     }
+                    CompiledAction::Cancel => self.set_pending(None),
                 }
             }
         }
@@ -704,7 +941,8 @@ impl<const P: bool> Env for View<'_, '_, P> {
 }
 
 /// How many leading ticks are ordinary: before the next bar boundary and strictly inside the exit
-/// levels (NaN levels, when flat, never trigger). Checked eight at a time without branches, then
+/// levels (NaN levels, when flat, never trigger). Only used while no pending order or trailing
+/// stop is active (a trigger or a trail move could happen on any tick). Checked eight at a time without branches, then
 /// one at a time in the block that holds the first special tick.
 #[inline]
 fn ordinary_run(time: &[f64], price: &[f64], boundary: f64, low: f64, high: f64) -> usize {
@@ -760,7 +998,7 @@ fn run_ticks<const P: bool>(
             // Between bar boundaries and exit levels nothing can happen but rendering, so a run of
             // such ticks only extends the forming bar. The profiler times the run as a whole (a
             // timer per tick would mostly measure itself) and counts every tick in it.
-            if !on_tick {
+            if !on_tick && !sim.busy {
                 let price = if sim.exit_on_ask { ask } else { bid };
                 let j = ordinary_run(
                     &time[i..stop],
@@ -818,7 +1056,12 @@ fn run_ticks<const P: bool>(
                 sim.exit_tick(b, a, t);
                 sim.lap(Step::OrderExecution, 1);
             }
+            if sim.busy {
+                sim.event = i;
+                sim.busy_tick(b, a, t);
+            }
             if (decision_closed || on_tick) && t >= start {
+                sim.event = i;
                 sim.decide(
                     Quotes {
                         bid: b,
@@ -901,6 +1144,7 @@ fn run_bars<const P: bool>(
                     time: bar.time,
                 }
             };
+            sim.event = i;
             sim.decide(q, None);
         }
         if sim.pos.side != 0 {
@@ -908,6 +1152,10 @@ fn run_bars<const P: bool>(
             sim.exit_bar(&bar, spread);
             let fills = (sim.trades.len() - before) as u64;
             sim.lap(Step::OrderExecution, 1 + fills);
+        }
+        if sim.busy {
+            sim.event = i;
+            sim.busy_bar(&bar, spread);
         }
         prev = bar;
         sim.lap(Step::BarRendering, 1);

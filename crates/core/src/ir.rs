@@ -143,11 +143,51 @@ pub enum Level {
     Price(Expr),
 }
 
+/// How a buy/sell enters: at once, or as a pending order at a price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrderType {
+    #[default]
+    Market,
+    Limit,
+    Stop,
+}
+
+impl OrderType {
+    pub const NAMES: [&'static str; 3] = ["market", "limit", "stop"];
+    pub fn parse(s: &str) -> Option<OrderType> {
+        Some(match s {
+            "market" => OrderType::Market,
+            "limit" => OrderType::Limit,
+            "stop" => OrderType::Stop,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderType::Market => "market",
+            OrderType::Limit => "limit",
+            OrderType::Stop => "stop",
+        }
+    }
+}
+
+/// The size of an order: lots, or a percentage of equity risked at the stop-loss.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sizing {
+    Lots(Expr),
+    Risk(Expr),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
-    pub lots: Expr,
+    pub order: OrderType,
+    /// Limit and stop orders only.
+    pub price: Option<Expr>,
+    pub sizing: Sizing,
     pub sl: Option<Level>,
     pub tp: Option<Level>,
+    /// The trailing distance in pips.
+    pub trail: Option<Expr>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -155,6 +195,7 @@ pub enum Action {
     Buy(Order),
     Sell(Order),
     Close,
+    Cancel,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -167,6 +208,8 @@ pub struct Rule {
 pub struct Strategy {
     pub version: u32,
     pub name: String,
+    /// Metadata only: the instrument the strategy is meant for.
+    pub symbol: Option<String>,
     pub params: BTreeMap<String, ParamDef>,
     pub decision: Decision,
     pub workers: Vec<WorkerDef>,
@@ -196,6 +239,8 @@ struct RawStrategy {
     version: u32,
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    symbol: Option<String>,
     #[serde(default)]
     params: BTreeMap<String, ParamDef>,
     decision: Decision,
@@ -270,6 +315,9 @@ impl Strategy {
                 "strategy.version",
                 format!("unsupported version {} (expected 1)", raw.version),
             ));
+        }
+        if raw.symbol.as_deref() == Some("") {
+            return Err(err("strategy.symbol", "expected a non-empty string"));
         }
         for (name, def) in &raw.params {
             let path = format!("strategy.params.{name}");
@@ -355,6 +403,7 @@ impl Strategy {
         Ok(Strategy {
             version: raw.version,
             name: raw.name,
+            symbol: raw.symbol,
             params: raw.params,
             decision: raw.decision,
             workers,
@@ -668,21 +717,73 @@ fn parse_action(v: &Value, path: &mut String) -> Result<Action, Error> {
             only_keys(map, &["action"], "a close action", path)?;
             Ok(Action::Close)
         }
+        "cancel" => {
+            only_keys(map, &["action"], "a cancel action", path)?;
+            Ok(Action::Cancel)
+        }
         "buy" | "sell" => {
-            only_keys(map, &["action", "lots", "sl", "tp"], "an order action", path)?;
-            let lots = match map.get("lots") {
-                Some(e) => at(path, "lots", |p| parse_expr(e, p))?,
-                None => return Err(err(path, "missing field 'lots'")),
+            only_keys(
+                map,
+                &["action", "order", "price", "lots", "risk", "sl", "tp", "trail"],
+                "an order action",
+                path,
+            )?;
+            let order = if map.contains_key("order") {
+                get_field(
+                    map,
+                    "order",
+                    "order type",
+                    OrderType::parse,
+                    &OrderType::NAMES,
+                    path,
+                )?
+            } else {
+                OrderType::Market
+            };
+            let price = match (order, map.get("price")) {
+                (OrderType::Market, Some(_)) => {
+                    return Err(at(path, "price", |p| {
+                        err(p, "a market order takes no price (use order 'limit' or 'stop')")
+                    }))
+                }
+                (OrderType::Market, None) => None,
+                (_, Some(e)) => Some(at(path, "price", |p| parse_expr(e, p))?),
+                (_, None) => {
+                    return Err(err(
+                        path,
+                        format!("missing field 'price' (required for a {} order)", order.as_str()),
+                    ))
+                }
+            };
+            let sizing = match (map.get("lots"), map.get("risk")) {
+                (Some(e), None) => Sizing::Lots(at(path, "lots", |p| parse_expr(e, p))?),
+                (None, Some(e)) => Sizing::Risk(at(path, "risk", |p| parse_expr(e, p))?),
+                (Some(_), Some(_)) => return Err(err(path, "expected exactly one of 'lots' and 'risk'")),
+                (None, None) => return Err(err(path, "missing field 'lots'")),
             };
             let sl = map
                 .get("sl")
                 .map(|l| at(path, "sl", |p| parse_level(l, p)))
                 .transpose()?;
+            if matches!(sizing, Sizing::Risk(_)) && sl.is_none() {
+                return Err(err(path, "missing field 'sl' (required with 'risk')"));
+            }
             let tp = map
                 .get("tp")
                 .map(|l| at(path, "tp", |p| parse_level(l, p)))
                 .transpose()?;
-            let order = Order { lots, sl, tp };
+            let trail = map
+                .get("trail")
+                .map(|t| at(path, "trail", |p| parse_trail(t, p)))
+                .transpose()?;
+            let order = Order {
+                order,
+                price,
+                sizing,
+                sl,
+                tp,
+                trail,
+            };
             Ok(if kind == "buy" {
                 Action::Buy(order)
             } else {
@@ -692,9 +793,24 @@ fn parse_action(v: &Value, path: &mut String) -> Result<Action, Error> {
         other => Err(at(path, "action", |p| {
             err(
                 p,
-                format!("unknown action '{other}' (expected one of buy, sell, close)"),
+                format!("unknown action '{other}' (expected one of buy, sell, close, cancel)"),
             )
         })),
+    }
+}
+
+/// `{ "pips": expr }`.
+fn parse_trail(v: &Value, path: &mut String) -> Result<Expr, Error> {
+    let Value::Object(map) = v else {
+        return Err(err(
+            path,
+            format!("expected {{ \"pips\": expr }}, got {}", json_type(v)),
+        ));
+    };
+    only_keys(map, &["pips"], "a trail", path)?;
+    match map.get("pips") {
+        Some(e) => at(path, "pips", |p| parse_expr(e, p)),
+        None => Err(err(path, "missing field 'pips'")),
     }
 }
 
@@ -750,10 +866,21 @@ pub(crate) enum CompiledLevel {
 }
 
 #[derive(Debug, Clone)]
+pub(crate) enum CompiledSizing {
+    Lots(Code),
+    Risk(Code),
+}
+
+#[derive(Debug, Clone)]
 pub(crate) struct CompiledOrder {
-    pub lots: Code,
+    pub order: OrderType,
+    /// Limit and stop orders: the order's price.
+    pub price: Option<Code>,
+    pub sizing: CompiledSizing,
     pub sl: Option<CompiledLevel>,
     pub tp: Option<CompiledLevel>,
+    /// The trailing distance in pips.
+    pub trail: Option<Code>,
 }
 
 #[derive(Debug, Clone)]
@@ -761,6 +888,7 @@ pub(crate) enum CompiledAction {
     /// The side is 1 for buy, -1 for sell.
     Open(i8, CompiledOrder),
     Close,
+    Cancel,
 }
 
 #[derive(Debug, Clone)]
@@ -919,6 +1047,7 @@ pub fn compile(strategy: &Strategy, params: &BTreeMap<String, f64>) -> Result<Pr
             let _ = write!(path, "strategy.rules[{i}].then[{j}]");
             then.push(match action {
                 Action::Close => CompiledAction::Close,
+                Action::Cancel => CompiledAction::Cancel,
                 Action::Buy(o) => c.order(1, o, &mut path)?,
                 Action::Sell(o) => c.order(-1, o, &mut path)?,
             });
@@ -1095,7 +1224,14 @@ impl Compiler<'_> {
     }
 
     fn order(&mut self, side: i8, o: &Order, path: &mut String) -> Result<CompiledAction, Error> {
-        let lots = at(path, "lots", |p| self.number(&o.lots, p))?;
+        let price = match &o.price {
+            Some(e) => Some(at(path, "price", |p| self.number(e, p))?),
+            None => None,
+        };
+        let sizing = match &o.sizing {
+            Sizing::Lots(e) => CompiledSizing::Lots(at(path, "lots", |p| self.number(e, p))?),
+            Sizing::Risk(e) => CompiledSizing::Risk(at(path, "risk", |p| self.number(e, p))?),
+        };
         let mut level = |l: &Option<Level>, key: &str, path: &mut String| -> Result<_, Error> {
             match l {
                 None => Ok(None),
@@ -1107,7 +1243,21 @@ impl Compiler<'_> {
         };
         let sl = level(&o.sl, "sl", path)?;
         let tp = level(&o.tp, "tp", path)?;
-        Ok(CompiledAction::Open(side, CompiledOrder { lots, sl, tp }))
+        let trail = match &o.trail {
+            Some(e) => Some(at(path, "trail", |p| at(p, "pips", |p| self.number(e, p)))?),
+            None => None,
+        };
+        Ok(CompiledAction::Open(
+            side,
+            CompiledOrder {
+                order: o.order,
+                price,
+                sizing,
+                sl,
+                tp,
+                trail,
+            },
+        ))
     }
 
     fn number(&mut self, e: &Expr, path: &mut String) -> Result<Code, Error> {

@@ -31,6 +31,7 @@ pub enum RejectReason {
     InvalidSl,
     InvalidTp,
     Margin,
+    InvalidPrice,
 }
 
 impl RejectReason {
@@ -42,6 +43,7 @@ impl RejectReason {
             RejectReason::InvalidSl => "invalid_sl",
             RejectReason::InvalidTp => "invalid_tp",
             RejectReason::Margin => "margin",
+            RejectReason::InvalidPrice => "invalid_price",
         }
     }
 }
@@ -56,7 +58,7 @@ pub struct Trade {
     pub entry_price: f64,
     pub exit_time: f64,
     pub exit_price: f64,
-    /// NaN when not set.
+    /// The stop-loss in force at the exit (a trailing stop's last level); NaN when not set.
     pub sl: f64,
     /// NaN when not set.
     pub tp: f64,

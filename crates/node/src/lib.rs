@@ -206,7 +206,8 @@ pub struct NativeRejections {
     pub time: Float64Array,
     pub side: Int8Array,
     pub lots: Float64Array,
-    /// Codes: 0 invalid_lots, 1 min_lot, 2 max_lot, 3 invalid_sl, 4 invalid_tp, 5 margin.
+    /// Codes: 0 invalid_lots, 1 min_lot, 2 max_lot, 3 invalid_sl, 4 invalid_tp, 5 margin,
+    /// 6 invalid_price.
     pub reason: Uint8Array,
     pub required: Float64Array,
     pub free: Float64Array,

@@ -35,6 +35,8 @@ export class Ctx {
   entryTime = 0;
   sl = Number.NaN;
   tp = Number.NaN;
+  /** The trailing distance in price units; NaN without a trailing stop. */
+  trail = Number.NaN;
   entryCommission = 0;
   readonly pipSize: number;
 
@@ -63,14 +65,30 @@ export const LEVEL_NONE = 0;
 export const LEVEL_PIPS = 1;
 export const LEVEL_PRICE = 2;
 
+/** Action kinds besides buy (1) and sell (-1). */
+export const ACTION_CLOSE = 0;
+export const ACTION_CANCEL = 2;
+
+/** Order types. */
+export const ORDER_MARKET = 0;
+export const ORDER_LIMIT = 1;
+export const ORDER_STOP = 2;
+
 export interface CompiledAction {
-  /** 1 buy, -1 sell, 0 close. */
+  /** 1 buy, -1 sell, ACTION_CLOSE, ACTION_CANCEL. */
   dir: number;
-  lots: Num;
+  order: number;
+  /** Limit and stop orders: the order's price. */
+  price: Num;
+  /** Whether `size` is a risk percentage rather than lots. */
+  risk: boolean;
+  size: Num;
   slKind: number;
   sl: Num;
   tpKind: number;
   tp: Num;
+  /** The trailing distance in pips, or null without a trailing stop. */
+  trail: Num | null;
 }
 
 export interface CompiledRule {
@@ -117,10 +135,14 @@ function walkStrategy(ir: StrategyIR, f: (e: Expr, path: string, shift: number) 
     walk(r.when, `strategy.rules[${i}].when`, 0);
     r.then.forEach((a, j) => {
       if (a.action === 'close') return;
+      if (a.action === 'cancel') return;
       const p = `strategy.rules[${i}].then[${j}]`;
-      walk(a.lots, `${p}.lots`, 0);
+      if (a.price !== undefined) walk(a.price, `${p}.price`, 0);
+      if (a.lots !== undefined) walk(a.lots, `${p}.lots`, 0);
+      if (a.risk !== undefined) walk(a.risk, `${p}.risk`, 0);
       level(a.sl, `${p}.sl`);
       level(a.tp, `${p}.tp`);
+      if (a.trail !== undefined) walk(a.trail.pips, `${p}.trail.pips`, 0);
     });
   });
 }
@@ -387,12 +409,36 @@ export function compile(ir: StrategyIR, params: Params, base: Timeframe, ctx: Ct
     return [LEVEL_PRICE, expr(lv.price, 0)];
   };
   const action = (a: Action): CompiledAction => {
-    if (a.action === 'close') {
-      return { dir: 0, lots: nanIfNone, slKind: LEVEL_NONE, sl: nanIfNone, tpKind: LEVEL_NONE, tp: nanIfNone };
+    if (a.action === 'close' || a.action === 'cancel') {
+      return {
+        dir: a.action === 'close' ? ACTION_CLOSE : ACTION_CANCEL,
+        order: ORDER_MARKET,
+        price: nanIfNone,
+        risk: false,
+        size: nanIfNone,
+        slKind: LEVEL_NONE,
+        sl: nanIfNone,
+        tpKind: LEVEL_NONE,
+        tp: nanIfNone,
+        trail: null,
+      };
     }
     const [slKind, sl] = level(a.sl);
     const [tpKind, tp] = level(a.tp);
-    return { dir: a.action === 'buy' ? 1 : -1, lots: expr(a.lots, 0), slKind, sl, tpKind, tp };
+    const order = a.order === 'limit' ? ORDER_LIMIT : a.order === 'stop' ? ORDER_STOP : ORDER_MARKET;
+    const risk = a.risk !== undefined;
+    return {
+      dir: a.action === 'buy' ? 1 : -1,
+      order,
+      price: a.price !== undefined && order !== ORDER_MARKET ? expr(a.price, 0) : nanIfNone,
+      risk,
+      size: expr((risk ? a.risk : a.lots) as Expr, 0),
+      slKind,
+      sl,
+      tpKind,
+      tp,
+      trail: a.trail !== undefined ? expr(a.trail.pips, 0) : null,
+    };
   };
   const rules = ir.rules.map((r) => ({ when: expr(r.when, 0), actions: r.then.map(action) }));
 

@@ -17,7 +17,17 @@ import type {
   Trade,
 } from '../../types.js';
 import type { Frame } from './bars.js';
-import { type CompiledAction, type Ctx, LEVEL_NONE, LEVEL_PIPS, type Program } from './compile.js';
+import {
+  ACTION_CANCEL,
+  ACTION_CLOSE,
+  type CompiledAction,
+  type Ctx,
+  LEVEL_NONE,
+  LEVEL_PIPS,
+  ORDER_MARKET,
+  ORDER_STOP,
+  type Program,
+} from './compile.js';
 import { computeMetrics } from './metrics.js';
 
 export type StopReason = 'cancelled' | 'timeout';
@@ -51,6 +61,30 @@ const P_LIVE = 5;
 
 const now = () => performance.now();
 
+/** What an opening needs besides the side and the fill, evaluated at the decision. */
+interface Entry {
+  /** Whether `size` is a risk percentage rather than lots. */
+  risk: boolean;
+  size: number;
+  slKind: number;
+  sl: number;
+  tpKind: number;
+  tp: number;
+  hasTrail: boolean;
+  /** The trailing distance in pips. */
+  trail: number;
+}
+
+/** A limit or stop order waiting for its price. */
+interface Pending {
+  dir: 1 | -1;
+  stop: boolean;
+  price: number;
+  entry: Entry;
+  /** The event that placed it; it triggers from the next event on. */
+  placed: number;
+}
+
 export class Engine {
   readonly ctx: Ctx;
   readonly frames: Frame[];
@@ -83,6 +117,10 @@ export class Engine {
 
   /** Time of the decision bar closed by the latest roll. */
   decisionTime = 0;
+
+  pending: Pending | null = null;
+  /** Index of the event being decided on (for pending orders placed on an earlier one). */
+  event = 0;
 
   readonly prof: boolean;
   readonly pMs = new Float64Array(6);
@@ -239,6 +277,7 @@ export class Engine {
     c.entry = Number.NaN;
     c.sl = Number.NaN;
     c.tp = Number.NaN;
+    c.trail = Number.NaN;
     c.entryCommission = 0;
     if (this.prof) this.addCount(P_ORDER, 1);
   }
@@ -254,50 +293,119 @@ export class Engine {
     if (this.prof) this.addCount(P_ORDER, 1);
   }
 
-  /** A buy (`dir` 1) or sell (-1) at the context's quotes (section 4, "Actions"). */
-  open(a: CompiledAction, time: number): void {
+  /** The action's size, levels and trail evaluated with the decision's state. */
+  private entry(a: CompiledAction): Entry {
+    const trail = a.trail;
+    return {
+      risk: a.risk,
+      size: a.size(),
+      slKind: a.slKind,
+      sl: a.slKind === LEVEL_NONE ? Number.NaN : a.sl(),
+      tpKind: a.tpKind,
+      tp: a.tpKind === LEVEL_NONE ? Number.NaN : a.tp(),
+      hasTrail: trail !== null,
+      trail: trail === null ? Number.NaN : trail(),
+    };
+  }
+
+  /**
+   * A buy (`dir` 1) or sell (-1) action at the context's quotes (section 4, "Actions"): replaces the
+   * pending order; skipped on a position of its side; a market order reverses and opens here, a
+   * limit or stop order waits for its price.
+   */
+  order(a: CompiledAction, time: number): void {
     const c = this.ctx;
     const dir = a.dir as 1 | -1;
+    this.pending = null;
     if (c.side === dir) return;
+    if (a.order !== ORDER_MARKET) {
+      const price = a.price();
+      const e = this.entry(a);
+      if (!(price > 0)) {
+        this.reject(time, dir, e.risk ? Number.NaN : e.size, 'invalid_price', Number.NaN, Number.NaN);
+        return;
+      }
+      this.pending = { dir, stop: a.order === ORDER_STOP, price, entry: e, placed: this.event };
+      return;
+    }
     if (c.side === -dir) this.closeMarket('reverse', time);
+    const e = this.entry(a);
+    this.openAt(dir, dir === 1 ? c.ask + this.slippage : c.bid - this.slippage, e, time);
+  }
 
-    const raw = a.lots();
-    if (!(raw > 0)) {
-      this.reject(time, dir, raw, 'invalid_lots', Number.NaN, Number.NaN);
-      return;
-    }
+  /** Opening step 1 on a requested size: the lots rounded down to the step, or why not. */
+  private roundLots(raw: number): number | RejectReason {
+    if (!(raw > 0)) return 'invalid_lots';
     const lots = Math.floor(raw / this.lotStep + 1e-9) * this.lotStep;
-    if (lots < this.minLot) {
-      this.reject(time, dir, raw, 'min_lot', Number.NaN, Number.NaN);
-      return;
-    }
-    if (lots > this.maxLot) {
-      this.reject(time, dir, raw, 'max_lot', Number.NaN, Number.NaN);
-      return;
+    if (lots < this.minLot) return 'min_lot';
+    if (lots > this.maxLot) return 'max_lot';
+    return lots;
+  }
+
+  /** Opening steps 1 to 5 of section 4 at `fill`, on a flat account. */
+  private openAt(dir: 1 | -1, fill: number, e: Entry, time: number): void {
+    const c = this.ctx;
+    // The size as requested (what a rejection records) and the rounded lots; with risk sizing
+    // both are known only once the stop-loss is.
+    let raw = Number.NaN;
+    let lots = Number.NaN;
+    if (e.risk) {
+      if (!(e.size > 0)) {
+        this.reject(time, dir, Number.NaN, 'invalid_lots', Number.NaN, Number.NaN);
+        return;
+      }
+    } else {
+      raw = e.size;
+      const r = this.roundLots(raw);
+      if (typeof r === 'string') {
+        this.reject(time, dir, raw, r, Number.NaN, Number.NaN);
+        return;
+      }
+      lots = r;
     }
 
-    const fill = dir === 1 ? c.ask + this.slippage : c.bid - this.slippage;
     const pip = this.pipSize;
-
     let sl = Number.NaN;
-    if (a.slKind !== LEVEL_NONE) {
-      const v = a.sl();
-      if (a.slKind === LEVEL_PIPS) sl = dir === 1 ? fill - v * pip : fill + v * pip;
+    if (e.slKind !== LEVEL_NONE) {
+      const v = e.sl;
+      if (e.slKind === LEVEL_PIPS) sl = dir === 1 ? fill - v * pip : fill + v * pip;
       else sl = v;
       if (!(dir === 1 ? sl < fill : sl > fill)) {
         this.reject(time, dir, raw, 'invalid_sl', Number.NaN, Number.NaN);
         return;
       }
     }
+    let trail = Number.NaN;
+    if (e.hasTrail) {
+      const d = e.trail * pip;
+      const l = dir === 1 ? fill - d : fill + d;
+      if (!(dir === 1 ? l < fill : l > fill)) {
+        this.reject(time, dir, raw, 'invalid_sl', Number.NaN, Number.NaN);
+        return;
+      }
+      if (Number.isNaN(sl)) sl = l;
+      else sl = dir === 1 ? Math.max(sl, l) : Math.min(sl, l);
+      trail = d;
+    }
     let tp = Number.NaN;
-    if (a.tpKind !== LEVEL_NONE) {
-      const v = a.tp();
-      if (a.tpKind === LEVEL_PIPS) tp = dir === 1 ? fill + v * pip : fill - v * pip;
+    if (e.tpKind !== LEVEL_NONE) {
+      const v = e.tp;
+      if (e.tpKind === LEVEL_PIPS) tp = dir === 1 ? fill + v * pip : fill - v * pip;
       else tp = v;
       if (!(dir === 1 ? tp > fill : tp < fill)) {
         this.reject(time, dir, raw, 'invalid_tp', Number.NaN, Number.NaN);
         return;
       }
+    }
+    if (e.risk) {
+      // The account is flat here, so its equity is its balance.
+      raw = (c.balance * e.size) / 100 / (Math.abs(fill - sl) * this.contractSize);
+      const r = this.roundLots(raw);
+      if (typeof r === 'string') {
+        this.reject(time, dir, raw, r, Number.NaN, Number.NaN);
+        return;
+      }
+      lots = r;
     }
 
     const required = lots * this.contractSize * fill * this.marginRate;
@@ -316,15 +424,76 @@ export class Engine {
     c.entryTime = time;
     c.sl = sl;
     c.tp = tp;
+    c.trail = trail;
     c.entryCommission = commission;
     if (this.prof) this.addCount(P_ORDER, 1);
   }
 
+  /**
+   * A triggered pending order: removed; dropped against a position on its side; otherwise an
+   * opposite position closes at the trigger price `at` (with market slippage) and the order opens
+   * at `fill`.
+   */
+  private trigger(p: Pending, at: number, fill: number, time: number): void {
+    this.pending = null;
+    const c = this.ctx;
+    if (c.side === p.dir) return;
+    if (c.side === -p.dir) this.closeAt(c.side === 1 ? at - this.slippage : at + this.slippage, 'reverse', time);
+    this.openAt(p.dir, fill, p.entry, time);
+  }
+
+  /** Tick mode, after the stop-loss/take-profit check: the pending order's trigger, then the trailing stop. */
+  busyTick(t: number, bid: number, ask: number, event: number): void {
+    const p = this.pending;
+    if (p !== null && p.placed < event) {
+      const at = p.dir === 1 ? ask : bid;
+      let hit: boolean;
+      if (p.dir === 1) hit = p.stop ? ask >= p.price : ask <= p.price;
+      else hit = p.stop ? bid <= p.price : bid >= p.price;
+      if (hit) {
+        const fill = p.stop ? (p.dir === 1 ? at + this.slippage : at - this.slippage) : at;
+        this.trigger(p, at, fill, t);
+      }
+    }
+    const c = this.ctx;
+    const d = c.trail;
+    if (!Number.isNaN(d)) c.sl = c.side === 1 ? Math.max(c.sl, bid - d) : Math.min(c.sl, ask + d);
+  }
+
+  /**
+   * Bar mode, after the intrabar stop-loss/take-profit check: the pending order's trigger inside bar
+   * `O H L C` (bids) with spread `s`, then the trailing stop moved with the close.
+   */
+  busyBar(t: number, o: number, h: number, l: number, cl: number, s: number, event: number): void {
+    const p = this.pending;
+    if (p !== null && p.placed < event) {
+      const price = p.price;
+      // The price the order executes at before slippage: an ask for a buy, a bid for a sell.
+      let at = Number.NaN;
+      if (p.dir === 1) {
+        if (p.stop) {
+          if (h + s >= price) at = Math.max(o + s, price);
+        } else if (l + s <= price) at = Math.min(o + s, price);
+      } else if (p.stop) {
+        if (l <= price) at = Math.min(o, price);
+      } else if (h >= price) at = Math.max(o, price);
+      if (!Number.isNaN(at)) {
+        const fill = p.stop ? (p.dir === 1 ? at + this.slippage : at - this.slippage) : at;
+        this.trigger(p, at, fill, t);
+      }
+    }
+    const c = this.ctx;
+    const d = c.trail;
+    if (!Number.isNaN(d)) c.sl = c.side === 1 ? Math.max(c.sl, cl - d) : Math.min(c.sl, cl + s + d);
+  }
+
   private act(a: CompiledAction, time: number): void {
-    if (a.dir === 0) {
+    if (a.dir === ACTION_CLOSE) {
       if (this.ctx.side !== 0) this.closeMarket('signal', time);
+    } else if (a.dir === ACTION_CANCEL) {
+      this.pending = null;
     } else {
-      this.open(a, time);
+      this.order(a, time);
     }
   }
 
@@ -442,6 +611,7 @@ export class Engine {
           if (decClosed && t >= start) this.sample(this.decisionTime, bids[i - 1] as number, asks[i - 1] as number);
         }
         if (ctx.side !== 0) this.exitTick(t, bid, ask);
+        if (this.pending !== null || !Number.isNaN(ctx.trail)) this.busyTick(t, bid, ask, i);
         base.start(Math.floor(t / tf) * tf, bid, bid, bid, bid, v);
         bEnd = base.end;
         bHigh = bid;
@@ -450,6 +620,7 @@ export class Engine {
         bVolume = v;
       } else {
         if (ctx.side !== 0) this.exitTick(t, bid, ask);
+        if (this.pending !== null || !Number.isNaN(ctx.trail)) this.busyTick(t, bid, ask, i);
         if (bid > bHigh) bHigh = bid;
         else if (bid < bLow) bLow = bid;
         bClose = bid;
@@ -469,6 +640,7 @@ export class Engine {
           ctx.t = t;
           ctx.bid = bid;
           ctx.ask = ask;
+          this.event = i;
           this.decide(t);
         }
       }
@@ -477,7 +649,8 @@ export class Engine {
       // poll is due, the following ticks only render the base bar: no roll, no sample, no exit, no
       // decision (rules run at closes here). This inner loop does just that, with the same
       // arithmetic in the same order; the tick that ends it goes through the full steps above.
-      if (onTick) continue;
+      // With a pending order or a trailing stop every tick takes the full steps.
+      if (onTick || this.pending !== null || !Number.isNaN(ctx.trail)) continue;
       // Before start the first tick at or after it must also take the full steps (it sets T0).
       const until = started ? bEnd : Math.min(bEnd, start);
       const side = ctx.side;
@@ -579,6 +752,11 @@ export class Engine {
         this.addMs(P_ORDER, now() - p0);
         this.addCount(P_ORDER, 1);
       }
+      if (this.pending !== null || !Number.isNaN(ctx.trail)) {
+        p0 = now();
+        this.busyTick(t, bid, ask, i);
+        this.addMs(P_ORDER, now() - p0);
+      }
       p0 = now();
       if (rolls) {
         base.start(Math.floor(t / tf) * tf, bid, bid, bid, bid, v);
@@ -600,6 +778,7 @@ export class Engine {
           ctx.t = t;
           ctx.bid = bid;
           ctx.ask = ask;
+          this.event = i;
           this.decide(t);
         }
       }
@@ -693,6 +872,7 @@ export class Engine {
             ctx.bid = c;
             ctx.ask = c + spread;
           }
+          this.event = i;
           this.decide(ctx.t);
         }
       }
@@ -705,6 +885,11 @@ export class Engine {
         } else {
           this.exitBar(t, o, h, l, spread);
         }
+      }
+      if (this.pending !== null || !Number.isNaN(ctx.trail)) {
+        if (prof) p0 = now();
+        this.busyBar(t, o, h, l, closes[i] as number, spread, i);
+        if (prof) this.addMs(P_ORDER, now() - p0);
       }
       if (prof) p0 = now();
       base.start(t, o, h, l, closes[i] as number, vols[i] as number);
