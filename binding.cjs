@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.CancelToken = nativeBinding.CancelToken
+module.exports.NativeDailyData = nativeBinding.NativeDailyData
 module.exports.NativeMarketData = nativeBinding.NativeMarketData
 module.exports.backtest = nativeBinding.backtest
 module.exports.backtestSync = nativeBinding.backtestSync
@@ -844,3 +845,5 @@ module.exports.generateBars = nativeBinding.generateBars
 module.exports.generateTicks = nativeBinding.generateTicks
 module.exports.optimizeGrid = nativeBinding.optimizeGrid
 module.exports.runJobs = nativeBinding.runJobs
+module.exports.runSymphonies = nativeBinding.runSymphonies
+module.exports.runSymphoniesSync = nativeBinding.runSymphoniesSync

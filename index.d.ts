@@ -17,6 +17,23 @@ export declare class CancelToken {
 }
 
 /**
+ * Daily opens and closes of several tickers on one calendar, validated once and shared
+ * read-only by every symphony run that uses it.
+ */
+export declare class NativeDailyData {
+  /**
+   * `dates`: each day's UTC midnight in epoch ms, strictly increasing. `open` and `close` are
+   * ticker-major, `close[k * days + t]` for `tickers[k]` on day `t`, NaN before a ticker's first
+   * bar. Throws ERR_TICKFORGE_VALIDATION naming the problem (`data.dates[3]: ...`).
+   */
+  static fromColumns(dates: Float64Array, tickers: Array<string>, open: Float64Array, close: Float64Array): NativeDailyData
+  /** Number of days. */
+  get days(): number
+  /** Ticker names, in column order. */
+  get tickers(): Array<string>
+}
+
+/**
  * Validated market data held on the Rust side, copied once from the typed arrays and shared
  * read-only by every run that uses it.
  */
@@ -188,6 +205,49 @@ export interface NativeRunResult {
   errorMessage?: string
 }
 
+export interface NativeSymphonyMetrics {
+  returnPct: number
+  cagrPct: number
+  maxDrawdown: number
+  maxDrawdownPct: number
+  sharpe: number
+  sortino: number
+  calmar: number
+  volatilityPct: number
+  rebalances: number
+  turnover: number
+  totalCommission: number
+  finalEquity: number
+}
+
+/** Options of `runSymphonies` and `runSymphoniesSync`. */
+export interface NativeSymphonyOptions {
+  /** Threads of the pool built for the call (an integer >= 1; 1 runs on a single thread). */
+  threads: number
+}
+
+/**
+ * One job's outcome. `ok: true`: `tickers`, `time`, `equity`, `weights`, `rebalanceDays` and
+ * `metrics` are set. `ok: false`: `errorCode` (ERR_TICKFORGE_VALIDATION, ERR_TICKFORGE_CANCELLED
+ * or ERR_TICKFORGE_PANIC) and `errorMessage` (`root.children[2].window: ...`) are set.
+ */
+export interface NativeSymphonyResult {
+  ok: boolean
+  /** The symphony's tickers (IR order): the columns of `weights`. */
+  tickers?: Array<string>
+  /** Dates of the simulated days. */
+  time?: Float64Array
+  /** Closing equity of each simulated day. */
+  equity?: Float64Array
+  /** Target weights decided at each simulated day's close, `weights[d * tickers.length + k]`. */
+  weights?: Float64Array
+  /** Indices into `time` of the days a rebalance was decided. */
+  rebalanceDays?: Int32Array
+  metrics?: NativeSymphonyMetrics
+  errorCode?: string
+  errorMessage?: string
+}
+
 export interface NativeTrades {
   id: Uint32Array
   side: Int8Array
@@ -233,6 +293,22 @@ export interface RunOptions {
    */
   fault?: string
 }
+
+/**
+ * Runs resolved symphonies over `data` on a pool of `options.threads` threads built for the
+ * call, owned by a thread of its own (never the libuv pool). `jobs[i]` is a resolved symphony
+ * IR as JSON; `configs` holds one SymphonyRunConfig JSON per job, or one that every job shares.
+ * Resolves on the JavaScript thread with one result per job, in job order; a job that is invalid,
+ * cancelled or panics has `ok: false` and does not affect the others. Throws
+ * ERR_TICKFORGE_VALIDATION for invalid options or a configs count other than 1 or `jobs.length`.
+ */
+export declare function runSymphonies(data: NativeDailyData, jobs: Array<string>, configs: Array<string>, options: NativeSymphonyOptions, cancel?: CancelToken | undefined | null): Promise<Array<NativeSymphonyResult>>
+
+/**
+ * `runSymphonies` on the calling thread (with a pool for `options.threads` > 1), returning the
+ * results directly; for small runs and scripts.
+ */
+export declare function runSymphoniesSync(data: NativeDailyData, jobs: Array<string>, configs: Array<string>, options: NativeSymphonyOptions, cancel?: CancelToken | undefined | null): Array<NativeSymphonyResult>
 
 export interface TickColumnsOutput {
   time: Float64Array

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod profile;
 pub mod results;
 pub mod series;
+pub mod symphony;
 pub mod timeframe;
 
 pub use batch::{run_grid, run_jobs, BatchOptions, Fault, JobResult, JobStatus};

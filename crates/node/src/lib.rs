@@ -19,6 +19,8 @@ use tickforge_core::{
     Timeframe,
 };
 
+mod symphony;
+
 /// Error codes the TypeScript layer maps to its error classes.
 const CODE_VALIDATION: &str = "ERR_TICKFORGE_VALIDATION";
 const CODE_PANIC: &str = "ERR_TICKFORGE_PANIC";
