@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { BacktestOptions } from './backtest.js';
+import { loadStrategyFile } from './dsl/strategy-file.js';
 import { type Issue, ValidationError } from './errors.js';
 import { generateBars, generateTicks } from './generate.js';
 import { referenceStrategy } from './strategies/reference.js';
@@ -140,8 +141,8 @@ export function loadScenario(file: string): LoadedScenario {
 
   let strategy: StrategyIR;
   if (typeof s.strategy === 'string') {
-    strategy =
-      s.strategy === 'reference' ? referenceStrategy : (readJson(resolve(base, s.strategy), 'strategy') as StrategyIR);
+    // A DSL file (`.clj`) is compiled; any other path is read as IR JSON.
+    strategy = s.strategy === 'reference' ? referenceStrategy : loadStrategyFile(resolve(base, s.strategy));
   } else {
     strategy = s.strategy as unknown as StrategyIR;
   }

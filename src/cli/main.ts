@@ -3,15 +3,21 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { backtest } from '../backtest.js';
+import { DslError } from '../dsl/errors.js';
+import { isDslFile, loadStrategyFile } from '../dsl/strategy-file.js';
 import type { EngineChoice } from '../engine/select.js';
 import { TickforgeError, ValidationError } from '../errors.js';
 import { generateTicks } from '../generate.js';
+import { preset } from '../instruments.js';
 import { setLogLevel } from '../log.js';
-import { loadScenario } from '../scenario.js';
+import type { LoadedScenario } from '../scenario.js';
 import { referenceStrategy } from '../strategies/reference.js';
 import { verify } from '../verify.js';
+import { registerDsl } from './dsl.js';
 import { describeBars, describeTicks, formatProfile, formatSummary, toJson } from './format.js';
 import { registerBatch, registerOptimize, registerWalkForward } from './optimize.js';
+import { loadScenarioFile } from './scenario-file.js';
+import { registerSymphony } from './symphony.js';
 
 function version(): string {
   const dir = dirname(fileURLToPath(import.meta.url));
@@ -94,40 +100,82 @@ program
 
 program
   .command('run')
-  .description('run a scenario file (data source, strategy, params, account)')
-  .argument('<scenario>', 'path to a scenario JSON file')
+  .description(
+    "run a scenario file (data source, strategy, params, account), or a .clj strategy on a scenario's data or on the demo market",
+  )
+  .argument('<file>', 'a scenario JSON file (its strategy may be a .clj file), or a strategy .clj file')
+  .option('--strategy <file>', "run this strategy (IR JSON or .clj) instead of the scenario's")
+  .option('--scenario <file>', 'with a .clj argument: take the data and settings from this scenario')
   .option('--engine <engine>', 'native, js or auto (overrides the file)', engineOption)
   .option('--json', 'print the full result as JSON')
   .option('--profile', 'record the per-step profile')
-  .action(async (file: string, opts: { engine?: EngineChoice; json?: boolean; profile?: boolean }) => {
-    const scenario = loadScenario(file);
-    const result = await backtest({
-      ...scenario,
-      engine: opts.engine ?? scenario.engine,
-      profile: opts.profile ?? scenario.profile,
-    });
-    if (opts.json) {
-      process.stdout.write(`${toJson(result)}\n`);
-      return;
-    }
-    const data = scenario.ticks
-      ? describeTicks(scenario.ticks.time)
-      : describeBars(scenario.bars?.timeframe ?? '', scenario.bars?.time ?? new Float64Array());
-    const title = `tickforge run ${file}: ${result.strategy}, ${data}`;
-    const profile = result.profile ? `\n\n${formatProfile(result)}` : '';
-    process.stdout.write(`${formatSummary(result, title)}${profile}\n`);
-  });
+  .action(
+    async (
+      file: string,
+      opts: { strategy?: string; scenario?: string; engine?: EngineChoice; json?: boolean; profile?: boolean },
+    ) => {
+      const { scenario, market } = runInput(file, opts);
+      const result = await backtest({
+        ...scenario,
+        engine: opts.engine ?? scenario.engine,
+        profile: opts.profile ?? scenario.profile,
+      });
+      if (opts.json) {
+        process.stdout.write(`${toJson(result)}\n`);
+        return;
+      }
+      const data = scenario.ticks
+        ? describeTicks(scenario.ticks.time)
+        : describeBars(scenario.bars?.timeframe ?? '', scenario.bars?.time ?? new Float64Array());
+      const title = `tickforge run ${file}: ${result.strategy}, ${data}${market ? ` (${market})` : ''}`;
+      const profile = result.profile ? `\n\n${formatProfile(result)}` : '';
+      process.stdout.write(`${formatSummary(result, title)}${profile}\n`);
+    },
+  );
+
+/**
+ * What `run` runs. A scenario file, possibly with its strategy replaced; or a strategy .clj file on
+ * the data and settings of `--scenario`, or else on the demo's market: seeded synthetic ticks of
+ * the strategy's symbol (EURUSD when it names none), 30 days from 2024-01-01, a 10,000 balance.
+ */
+function runInput(
+  file: string,
+  opts: { strategy?: string; scenario?: string },
+): { scenario: Omit<LoadedScenario, 'optimize' | 'windows'>; market?: string } {
+  if (!isDslFile(file)) {
+    if (opts.scenario) throw ValidationError.at('--scenario', 'goes with a .clj strategy argument');
+    return { scenario: loadScenarioFile(file, opts.strategy) };
+  }
+  if (opts.strategy) throw ValidationError.at('--strategy', 'the argument is already a strategy file');
+  if (opts.scenario) return { scenario: loadScenarioFile(opts.scenario, file) };
+  const strategy = loadStrategyFile(file);
+  const symbol = (strategy.symbol ?? 'EURUSD').toUpperCase();
+  if (!preset(symbol)) {
+    throw ValidationError.at(
+      file,
+      `no synthetic market for symbol '${symbol}'; give the data with --scenario (see README, Scenario files)`,
+    );
+  }
+  const ticks = generateTicks({ symbol, start: '2024-01-01', days: 30, seed: 7, stepPoints: DEMO_STEP_POINTS });
+  return {
+    scenario: { ticks, strategy, symbol, account: { balance: 10_000 } },
+    market: `synthetic ${symbol}, seed 7, step ${DEMO_STEP_POINTS} points, as the demo`,
+  };
+}
 
 registerOptimize(program, engineOption);
 registerBatch(program, engineOption);
 registerWalkForward(program, engineOption);
+registerDsl(program);
+registerSymphony(program);
 
 program
   .command('verify')
   .description('run a scenario on every engine and in every mode and check that all results agree')
-  .argument('<scenario>', 'path to a scenario JSON file')
-  .action(async (file: string) => {
-    const { optimize: _o, windows: _w, ...scenario } = loadScenario(file);
+  .argument('<scenario>', 'path to a scenario JSON file (its strategy may be a .clj file)')
+  .option('--strategy <file>', "verify this strategy (IR JSON or .clj) instead of the scenario's")
+  .action(async (file: string, opts: { strategy?: string }) => {
+    const { optimize: _o, windows: _w, ...scenario } = loadScenarioFile(file, opts.strategy);
     const r = await verify(scenario);
     const rows = r.rows.map(
       (x) =>
@@ -143,7 +191,10 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    if (e instanceof ValidationError) {
+    if (e instanceof DslError) {
+      process.stderr.write(`tickforge: invalid strategy file\n${e.format()}\n`);
+      process.exitCode = 2;
+    } else if (e instanceof ValidationError) {
       process.stderr.write(
         `tickforge: invalid input\n${e.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}\n`,
       );

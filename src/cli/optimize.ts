@@ -9,8 +9,9 @@ import { type OptimizeOptions, type OptimizeResult, startOptimize } from '../opt
 import type { Progress } from '../optimize/progress.js';
 import type { Target } from '../optimize/rank.js';
 import { walkForward } from '../optimize/walk-forward.js';
-import { type LoadedScenario, loadScenario } from '../scenario.js';
+import type { LoadedScenario } from '../scenario.js';
 import { toJson } from './format.js';
+import { loadScenarioFile } from './scenario-file.js';
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
@@ -128,6 +129,7 @@ export function registerOptimize(program: Command, engineOption: (v: string) => 
     .command('optimize')
     .description('run a parameter grid from a scenario file with an optimize section; print the ranked table')
     .argument('<config>', 'scenario JSON with an "optimize" section (grid, constraints, target, ...)')
+    .option('--strategy <file>', "optimize this strategy (IR JSON or .clj) instead of the scenario's")
     .option('--engine <engine>', 'native, js or auto (overrides the file)', engineOption)
     .option('--parallelism <mode>', 'none, threads or processes (overrides the file)')
     .option('--max-workers <n>', 'worker count (overrides the file)', (v) => Number(v))
@@ -138,6 +140,7 @@ export function registerOptimize(program: Command, engineOption: (v: string) => 
       async (
         file: string,
         opts: {
+          strategy?: string;
           engine?: EngineChoice;
           parallelism?: 'none' | 'threads' | 'processes';
           maxWorkers?: number;
@@ -146,7 +149,7 @@ export function registerOptimize(program: Command, engineOption: (v: string) => 
           progress: boolean;
         },
       ) => {
-        const scenario = loadScenario(file);
+        const scenario = loadScenarioFile(file, opts.strategy);
         const options = optimizeOptionsOf(file, scenario);
         const controller = new AbortController();
         const onSigint = () => controller.abort();
@@ -214,7 +217,7 @@ export function registerBatch(program: Command, engineOption: (v: string) => Eng
       const scenarios = spec.scenarios.map((path) => {
         const full = resolve(base, path);
         try {
-          const { optimize: _o, windows: _w, ...s } = loadScenario(full);
+          const { optimize: _o, windows: _w, ...s } = loadScenarioFile(full);
           return { ...s, engine: opts.engine ?? s.engine };
         } catch (e) {
           // A scenario file that does not load is still one item of the batch: it fails alone.
@@ -257,10 +260,11 @@ export function registerWalkForward(program: Command, engineOption: (v: string) 
     .command('walk-forward')
     .description('optimize on rolling in-sample windows and test each winner out of sample')
     .argument('<config>', 'scenario JSON with "optimize" and "windows" sections')
+    .option('--strategy <file>', "use this strategy (IR JSON or .clj) instead of the scenario's")
     .option('--engine <engine>', 'native, js or auto (overrides the file)', engineOption)
     .option('--json <file>', 'write the full result as JSON (- for stdout)')
-    .action(async (file: string, opts: { engine?: EngineChoice; json?: string }) => {
-      const scenario = loadScenario(file);
+    .action(async (file: string, opts: { strategy?: string; engine?: EngineChoice; json?: string }) => {
+      const scenario = loadScenarioFile(file, opts.strategy);
       if (!scenario.windows) throw ValidationError.at(`${file}: windows`, 'the scenario has no windows section');
       const options = optimizeOptionsOf(file, scenario);
       const result = await walkForward({
