@@ -1,15 +1,17 @@
 /**
- * `npm run bench`. BENCH picks the benchmarks to run, comma-separated: BENCH=backtest,optimize,cancel
+ * `npm run bench`. BENCH picks the benchmarks to run, comma-separated: BENCH=backtest,optimize,cancel,symphony
  * (the default runs all, in that order).
  */
 import { benchBacktest } from './backtest.bench.js';
 import { benchCancel } from './cancel.bench.js';
 import { benchOptimize } from './optimize.bench.js';
+import { benchSymphony } from './symphony.bench.js';
 
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   backtest: benchBacktest,
   optimize: benchOptimize,
   cancel: benchCancel,
+  symphony: benchSymphony,
 };
 
 const picked = (process.env.BENCH ?? Object.keys(BENCHMARKS).join(','))

@@ -1,0 +1,174 @@
+/**
+ * `tickforge symphony FILE...`: runs symphony files together over daily bars, prints each file's
+ * metrics (a failing file with its error, the others still run) and the consolidated allocation
+ * of one day. Without a data option the bars are synthetic, seeded, one series per ticker named.
+ */
+import { readFileSync } from 'node:fs';
+import { type Command, InvalidArgumentError } from 'commander';
+import { compile, DslError } from '../dsl/index.js';
+import type { EngineChoice } from '../engine/select.js';
+import { generateDaily } from '../symphony/data.js';
+import { runSymphonies, type SymphonyBook, type SymphonySettings } from '../symphony/run.js';
+
+interface SymphonyCliOptions {
+  days: number;
+  seed: number;
+  rebalance?: SymphonySettings['rebalance'];
+  fillAt: 'close' | 'open';
+  commission: number;
+  capital: number;
+  date?: string;
+  engine: EngineChoice;
+  json?: boolean;
+}
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be an integer >= 1`);
+    return n;
+  };
+}
+
+function nonNegative(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number >= 0`);
+    return n;
+  };
+}
+
+function rebalanceOption(v: string): SymphonySettings['rebalance'] {
+  if (v === 'daily' || v === 'weekly' || v === 'monthly') return v;
+  const x = Number(v);
+  if (Number.isFinite(x) && x > 0) return { threshold: x };
+  throw new InvalidArgumentError('rebalance must be daily, weekly, monthly or a drift threshold such as 0.05');
+}
+
+const pct = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}%` : '—');
+const num = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—');
+
+function table(rows: string[][]): string {
+  const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** A failed file's error: DSL problems with their excerpts, anything else as its message. */
+function describeFailure(file: string, sources: Map<string, string>, message: string): string {
+  const text = sources.get(file);
+  if (text !== undefined) {
+    try {
+      compile(text, { file });
+    } catch (e) {
+      if (e instanceof DslError) return e.format();
+    }
+  }
+  return `${file}: error: ${message}`;
+}
+
+export function printBook(book: SymphonyBook, sources: Map<string, string>, date: string | undefined): string {
+  const out: string[] = [];
+  const rows = [['file', 'return', 'CAGR', 'max DD', 'Sharpe', 'rebalances']];
+  for (const f of book.files) {
+    if (f.status !== 'ok' || !f.output) continue;
+    const m = f.output.metrics;
+    rows.push([f.label, pct(m.returnPct), pct(m.cagrPct), pct(m.maxDrawdownPct), num(m.sharpe), String(m.rebalances)]);
+  }
+  const ok = rows.length - 1;
+  out.push(`${ok} of ${book.files.length} symphonies ran (${book.engine} engine, run ${book.runId})`);
+  if (ok > 0) out.push('', table(rows));
+  const failed = book.files.filter((f) => f.status === 'failed');
+  for (const f of failed) out.push('', describeFailure(f.label, sources, f.error?.message ?? 'failed'));
+  if (ok > 0 && book.dates.length > 0) {
+    const s = book.signals(date ?? (book.dates[book.dates.length - 1] as number));
+    const held = Object.entries(s.weights).filter(([, w]) => w > 0);
+    const cash = 1 - held.reduce((a, [, w]) => a + w, 0);
+    out.push('', `Consolidated allocation on ${new Date(s.date).toISOString().slice(0, 10)}:`);
+    const lines = held.map(([t, w]) => [t, `${(w * 100).toFixed(2)}%`]);
+    if (cash > 1e-12) lines.push(['cash', `${(cash * 100).toFixed(2)}%`]);
+    out.push(table(lines.length > 0 ? lines : [['cash', '100.00%']]));
+  }
+  return out.join('\n');
+}
+
+export function registerSymphony(program: Command): void {
+  program
+    .command('symphony')
+    .description('run symphony files (defsymphony) together and print the consolidated allocation')
+    .argument('<files...>', 'symphony files (.clj)')
+    .option('--days <n>', 'synthetic daily bars per ticker', positiveInt('days'), 2520)
+    .option('--seed <n>', 'seed of the synthetic bars', positiveInt('seed'), 1)
+    .option('--rebalance <rule>', 'daily, weekly, monthly or a drift threshold (overrides the files)', rebalanceOption)
+    .option('--fill-at <when>', 'close (same day) or open (next day)', 'close')
+    .option('--commission <pct>', 'percent of traded notional', nonNegative('commission'), 0)
+    .option('--capital <amount>', 'initial capital per file', nonNegative('capital'), 10_000)
+    .option('--date <date>', 'day of the consolidated allocation (default: the last day)')
+    .option('--engine <engine>', 'native, js or auto', 'auto')
+    .option('--json', 'print the results as JSON')
+    .action(async (files: string[], opts: SymphonyCliOptions) => {
+      if (opts.fillAt !== 'close' && opts.fillAt !== 'open') {
+        throw new InvalidArgumentError('--fill-at must be close or open');
+      }
+      const sources = new Map<string, string>();
+      const tickers = new Set<string>();
+      const inputs: Array<{ source: string; path: string }> = [];
+      for (const file of files) {
+        let text: string;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch (e) {
+          // An unreadable file is reported like a file that does not compile; the rest still run.
+          text = '';
+          process.stderr.write(`${file}: error: cannot read the file: ${(e as Error).message}\n`);
+        }
+        sources.set(file, text);
+        inputs.push({ source: text, path: file });
+        try {
+          const r = compile(text, { file });
+          if (r.kind === 'symphony') for (const t of r.ir.tickers) tickers.add(t);
+        } catch {
+          // reported by runSymphonies, in file order
+        }
+      }
+      const data = generateDaily([...tickers].sort(), { days: opts.days, seed: opts.seed });
+      const book = await runSymphonies(inputs, data, {
+        engine: opts.engine,
+        fillAt: opts.fillAt,
+        commissionPct: opts.commission,
+        initialCapital: opts.capital,
+        ...(opts.rebalance !== undefined ? { rebalance: opts.rebalance } : {}),
+      });
+      const failed = book.files.some((f) => f.status === 'failed');
+      if (opts.json) {
+        const last =
+          book.dates.length > 0 ? book.signals(opts.date ?? (book.dates[book.dates.length - 1] as number)) : null;
+        process.stdout.write(
+          `${JSON.stringify(
+            {
+              runId: book.runId,
+              engine: book.engine,
+              files: book.files.map((f) => ({
+                label: f.label,
+                status: f.status,
+                metrics: f.output?.metrics,
+                error: f.error,
+              })),
+              signals: last,
+            },
+            null,
+            2,
+          )}\n`,
+        );
+      } else {
+        process.stdout.write(`${printBook(book, sources, opts.date)}\n`);
+      }
+      if (failed) process.exitCode = 1;
+    });
+}
