@@ -10,11 +10,12 @@ import { compile } from './index.js';
 import { read } from './reader.js';
 
 /**
- * Compiles a `defsymphony` file to its IR. Throws a DslError listing every problem, or naming the
+ * Compiles a `defsymphony` file to its IR (a ticker not in `tickers`, when given, is an error at
+ * the string naming it). Throws a DslError listing every problem, or naming the
  * definition when the file holds a `defstrategy`.
  */
-export function compileSymphonySource(source: string, path: string): SymphonyIR {
-  const compiled = compile(source, { file: path });
+export function compileSymphonySource(source: string, path: string, tickers?: readonly string[]): SymphonyIR {
+  const compiled = compile(source, tickers ? { file: path, tickers } : { file: path });
   if (compiled.kind === 'symphony') return compiled.ir;
   const def = withoutComments(read(source, { file: path })).find((f) => f.kind === 'list');
   const loc = def?.loc ?? { file: path, line: 1, column: 1, start: 0, end: 1 };

@@ -110,7 +110,8 @@ export type RunSymphoniesOptions = SymphonySettings;
 
 // ---------------------------------------------------------------- DSL compiler hook
 
-export type SymphonyCompiler = (source: string, path: string) => SymphonyIR;
+/** Compiles DSL source; `tickers` are the data's, so a ticker the data lacks is a located error. */
+export type SymphonyCompiler = (source: string, path: string, tickers: readonly string[]) => SymphonyIR;
 let compiler: SymphonyCompiler | null = null;
 
 /** Installs the DSL compiler used for `{ source, path }` files (the DSL module calls this). */
@@ -135,8 +136,11 @@ async function findCompiler(): Promise<SymphonyCompiler | null> {
     if (compiler) return compiler;
     const compile = mod.compile;
     if (typeof compile !== 'function') return null;
-    return (source, path) => {
-      const r = (compile as (s: string, o: { file: string }) => unknown)(source, { file: path });
+    return (source, path, tickers) => {
+      const r = (compile as (s: string, o: { file: string; tickers: readonly string[] }) => unknown)(source, {
+        file: path,
+        tickers,
+      });
       if (isPlainObject(r) && r.kind === 'symphony' && isPlainObject(r.ir)) return r.ir as unknown as SymphonyIR;
       if (isPlainObject(r) && r.kind === 'strategy') {
         throw ValidationError.at(`${path}:1:1`, 'this file defines a strategy, not a symphony');
@@ -378,7 +382,7 @@ async function prepareFile(f: unknown, index: number, data: DailyData): Promise<
         throw ValidationError.at(`files[${index}].source`, 'no DSL compiler is registered (registerSymphonyCompiler)');
       }
       try {
-        ir = compile(f.source, file);
+        ir = compile(f.source, file, data.tickers);
       } catch (e) {
         return { label, weight, ir: null, error: fileError(e, file) };
       }

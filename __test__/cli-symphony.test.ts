@@ -1,0 +1,93 @@
+/**
+ * Symphony files end to end: `tickforge symphony` through the built CLI, and a DSL source whose
+ * ticker is not in the data, reported at the string that names it.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { generateDaily, runSymphonies } from '../src/index.js';
+
+const root = join(__dirname, '..');
+const cli = join(root, 'bin', 'tickforge.cjs');
+const fixtures = join(root, '__test__', 'fixtures', 'symphonies');
+
+function tickforge(args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 180_000 });
+}
+
+const TREND = `(defsymphony "trend"
+  {:rebalance-frequency :weekly}
+  (if (> (current-price "SPY") (moving-average-price "SPY" {:window 20}))
+    [(asset "SPY")]
+    [(asset "BIL")]))
+`;
+
+const BROKEN = `(defsymphony "broken"
+  {}
+  (weight-equal [(asset "SPY") (rsii "SPY" 10)]))
+`;
+
+describe('tickforge symphony', () => {
+  it('runs files together, reports a broken one with its excerpt, and prints the consolidated allocation', () => {
+    const d = mkdtempSync(join(tmpdir(), 'tickforge-sym-'));
+    const good = join(d, 'trend.clj');
+    const bad = join(d, 'broken.clj');
+    writeFileSync(good, TREND);
+    writeFileSync(bad, BROKEN);
+    const r = tickforge(['symphony', good, bad, join(fixtures, 'risk-parity.clj'), '--days', '300', '--engine', 'js']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('2 of 3 symphonies ran');
+    expect(r.stdout).toContain(`${bad}:3:33: error:`);
+    expect(r.stdout).toMatch(/\^\^\^\^/);
+    expect(r.stdout).toContain('Consolidated allocation on');
+    // The trend file holds SPY or BIL in full: either shows up in the consolidated allocation.
+    expect(r.stdout).toMatch(/\n(SPY|BIL) +\d+\.\d\d%/);
+  });
+
+  it('prints the same allocation on both engines, as JSON', () => {
+    const d = mkdtempSync(join(tmpdir(), 'tickforge-sym-'));
+    const good = join(d, 'trend.clj');
+    writeFileSync(good, TREND);
+    const files = [good, join(fixtures, 'tqqq-long-term.clj'), join(fixtures, 'sector-momentum.clj')];
+    const run = (engine: string) => {
+      const r = tickforge(['symphony', ...files, '--days', '400', '--engine', engine, '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { engine: string; signals: { date: number; weights: Record<string, number> } };
+    };
+    const js = run('js');
+    const native = run('native');
+    expect(js.engine).toBe('js');
+    expect(native.engine).toBe('native');
+    expect(native.signals).toEqual(js.signals);
+    const total = Object.values(js.signals.weights).reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThan(0);
+    expect(total).toBeLessThanOrEqual(1 + 1e-12);
+  });
+
+  it('refuses a bad option with a message naming it', () => {
+    const r = tickforge(['symphony', join(fixtures, 'risk-parity.clj'), '--rebalance', 'hourly']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('rebalance must be daily, weekly, monthly or a drift threshold');
+  });
+});
+
+describe('runSymphonies with DSL sources', () => {
+  it('reports a ticker the data lacks at the string naming it, and runs the rest', async () => {
+    const data = generateDaily(['SPY', 'BIL'], { days: 60, seed: 3 });
+    const source = TREND.replace('[(asset "BIL")]', '[(asset "BILL")]');
+    const book = await runSymphonies(
+      [
+        { source, path: 'typo.clj' },
+        { source: TREND, path: 'trend.clj' },
+      ],
+      data,
+      { engine: 'js' },
+    );
+    expect(book.files.map((f) => f.status)).toEqual(['failed', 'ok']);
+    expect(book.files[0]?.error).toMatchObject({ file: 'typo.clj', line: 5, column: 13 });
+    expect(book.files[0]?.error?.message).toContain('BILL');
+    expect(book.tickers).toEqual(['BIL', 'SPY']);
+  });
+});
