@@ -23,7 +23,8 @@ const DELIMS = new Set(['(', ')', '[', ']', '{', '}', '"', ';']);
 const CLOSE_OF: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
 const KIND_OF = { '(': 'list', '[': 'vector', '{': 'map' } as const;
 const NUMBER = /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/;
-const SYMBOL_START = /^[A-Za-z_*+!\-?<>=/.&%$]/;
+/** What a symbol starts with. */
+export const SYMBOL_START = /^[A-Za-z_*+!\-?<>=/.&%$]/;
 
 function isSpace(c: string): boolean {
   return c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === ',' || c === '\f' || c === '\v';

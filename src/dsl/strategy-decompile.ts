@@ -6,21 +6,8 @@
  */
 import type { Action, Expr, Level, ParamSpec, StrategyIR, WorkerSpec } from '../types.js';
 import type { Form } from './ast.js';
-import {
-  bool,
-  EXPRESSION_HEADS,
-  isSymbolName,
-  kebab,
-  kw,
-  list,
-  map,
-  nameForm,
-  num,
-  OPERATOR_NAMES,
-  str,
-  sym,
-  vec,
-} from './strategy-forms.js';
+import { bool, isSymbolName, kw, list, map, nameForm, num, str, sym, vec } from './forms.js';
+import { EXPRESSION_HEADS, kebab, OPERATOR_NAMES } from './strategy-forms.js';
 
 class Decompiler {
   private readonly params: Set<string>;

@@ -26,12 +26,12 @@ import {
 } from '../types.js';
 import { describeForm, type Form, type FormOf } from './ast.js';
 import { type Diagnostics, nearMiss } from './errors.js';
+import { isSymbolName } from './forms.js';
 import {
   ACTIONS,
   BAR_FIELDS,
   CLAUSES,
   EXPRESSION_HEADS,
-  isSymbolName,
   OPERATORS,
   OPTION_KEYS,
   ORDER_OPTIONS,

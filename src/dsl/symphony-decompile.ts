@@ -8,7 +8,7 @@
 import type { SymphonyCondition, SymphonyIR, SymphonyNode, SymphonyValue } from '../symphony/types.js';
 import type { NumberOrParam, ParamSpec } from '../types.js';
 import type { Form } from './ast.js';
-import { isSymbolName, kw, list, map, nil, num, str, sym, vec } from './symphony-forms.js';
+import { isSymbolName, kw, list, map, nil, num, str, sym, vec } from './forms.js';
 
 function paramName(name: string): Form {
   if (!isSymbolName(name)) throw new Error(`param name ${JSON.stringify(name)} cannot be written as a DSL symbol`);

@@ -4,7 +4,7 @@
  * lists them all, each at the path where it occurs.
  */
 import { type Issue, ValidationError } from '../errors.js';
-import { type Params, type StrategyIR, TIMEFRAMES, type WorkerKind } from '../types.js';
+import { type ParamSpec, type Params, type StrategyIR, TIMEFRAMES, type WorkerKind } from '../types.js';
 
 export const WORKER_KINDS: readonly WorkerKind[] = ['sma', 'ema', 'rsi', 'atr', 'bollinger', 'envelope', 'macd'];
 
@@ -116,6 +116,80 @@ export function unknownFields(
   }
 }
 
+/** `strategy has: a, b` or `symphony has no params`: the names an unknown parameter is not among. */
+export function declared(names: readonly string[], owner: 'strategy' | 'symphony'): string {
+  return names.length > 0 ? `${owner} has: ${names.join(', ')}` : `${owner} has no params`;
+}
+
+/**
+ * Checks an object of parameter specs `{ NAME: { default, type?, min?, max? } }` at `path`, adding
+ * problems to `issues`. Returns every declared name and each spec that is an object (`default` NaN
+ * when missing or invalid), or undefined when `v` is not an object. With `nullIsAbsent` an optional
+ * field given as null counts as left out; without it, null is a wrong value.
+ */
+export function paramSpecs(
+  v: unknown,
+  path: string,
+  issues: Issue[],
+  nullIsAbsent: boolean,
+): { names: string[]; specs: Record<string, ParamSpec> } | undefined {
+  if (!isPlainObject(v)) {
+    issues.push({ path, message: `expected an object of parameter specs, got ${describe(v)}` });
+    return undefined;
+  }
+  const names: string[] = [];
+  const specs: Record<string, ParamSpec> = {};
+  for (const [name, spec] of Object.entries(v)) {
+    const p = `${path}.${name}`;
+    names.push(name);
+    if (!isPlainObject(spec)) {
+      issues.push({ path: p, message: `expected { default, type?, min?, max? }, got ${describe(spec)}` });
+      continue;
+    }
+    const absent = (k: string): boolean =>
+      !Object.hasOwn(spec, k) || spec[k] === undefined || (nullIsAbsent && spec[k] === null);
+    unknownFields(spec, ['default', 'type', 'min', 'max'], p, issues);
+    const num = (k: string): number | undefined => {
+      if (absent(k)) return undefined;
+      const x = spec[k];
+      if (typeof x !== 'number' || !Number.isFinite(x)) {
+        issues.push({ path: `${p}.${k}`, message: `expected a finite number, got ${describe(x)}` });
+        return undefined;
+      }
+      return x;
+    };
+    if (!Object.hasOwn(spec, 'default')) issues.push({ path: `${p}.default`, message: 'missing required field' });
+    const def = num('default');
+    const min = num('min');
+    const max = num('max');
+    let type: 'int' | 'float' | undefined;
+    if (!absent('type')) {
+      if (spec.type === 'int' || spec.type === 'float') type = spec.type;
+      else {
+        issues.push({
+          path: `${p}.type`,
+          message: `unknown parameter type ${describe(spec.type)} (expected one of int, float)`,
+        });
+      }
+    }
+    if (min !== undefined && max !== undefined && min > max) {
+      issues.push({ path: `${p}.min`, message: `min ${min} is above max ${max}` });
+    }
+    if (def !== undefined) {
+      if (type === 'int' && !Number.isInteger(def))
+        issues.push({ path: `${p}.default`, message: `${def} is not an integer` });
+      if (min !== undefined && def < min) issues.push({ path: `${p}.default`, message: `${def} is below min ${min}` });
+      if (max !== undefined && def > max) issues.push({ path: `${p}.default`, message: `${def} is above max ${max}` });
+    }
+    const out: ParamSpec = { default: def ?? Number.NaN };
+    if (type !== undefined) out.type = type;
+    if (min !== undefined) out.min = min;
+    if (max !== undefined) out.max = max;
+    specs[name] = out;
+  }
+  return { names, specs };
+}
+
 // ---------------------------------------------------------------- worker parameter table
 
 /**
@@ -199,45 +273,8 @@ class StrategyChecker {
   }
 
   params(v: unknown, path: string): void {
-    if (!isPlainObject(v)) {
-      this.add(path, `expected an object of parameter specs, got ${describe(v)}`);
-      return;
-    }
-    for (const [name, spec] of Object.entries(v)) {
-      const p = `${path}.${name}`;
-      this.paramNames.push(name);
-      if (!isPlainObject(spec)) {
-        this.add(p, `expected { default, type?, min?, max? }, got ${describe(spec)}`);
-        continue;
-      }
-      unknownFields(spec, ['default', 'type', 'min', 'max'], p, this.issues);
-      const num = (k: string): number | undefined => {
-        if (!has(spec, k) || spec[k] === undefined) return undefined;
-        const x = spec[k];
-        if (typeof x !== 'number' || !Number.isFinite(x)) {
-          this.add(`${p}.${k}`, `expected a finite number, got ${describe(x)}`);
-          return undefined;
-        }
-        return x;
-      };
-      if (!has(spec, 'default')) this.add(`${p}.default`, 'missing required field');
-      const def = num('default');
-      const min = num('min');
-      const max = num('max');
-      let isInt = false;
-      if (has(spec, 'type') && spec.type !== undefined) {
-        if (spec.type === 'int') isInt = true;
-        else if (spec.type !== 'float') {
-          this.add(`${p}.type`, `unknown parameter type ${describe(spec.type)} (expected one of int, float)`);
-        }
-      }
-      if (min !== undefined && max !== undefined && min > max) this.add(`${p}.min`, `min ${min} is above max ${max}`);
-      if (def !== undefined) {
-        if (isInt && !Number.isInteger(def)) this.add(`${p}.default`, `${def} is not an integer`);
-        if (min !== undefined && def < min) this.add(`${p}.default`, `${def} is below min ${min}`);
-        if (max !== undefined && def > max) this.add(`${p}.default`, `${def} is above max ${max}`);
-      }
-    }
+    const checked = paramSpecs(v, path, this.issues, false);
+    if (checked !== undefined) this.paramNames.push(...checked.names);
   }
 
   decision(v: unknown, path: string): void {
@@ -348,9 +385,10 @@ class StrategyChecker {
       return;
     }
     if (!this.paramNames.includes(name)) {
-      const list =
-        this.paramNames.length > 0 ? `strategy has: ${this.paramNames.join(', ')}` : 'strategy has no params';
-      this.add(path, `unknown parameter '${name}' (${list})${suggest(name, this.paramNames)}`);
+      this.add(
+        path,
+        `unknown parameter '${name}' (${declared(this.paramNames, 'strategy')})${suggest(name, this.paramNames)}`,
+      );
     }
   }
 
@@ -632,15 +670,19 @@ export function parseStrategy(input: unknown): StrategyIR {
 }
 
 /**
- * Parameter values for a run: the strategy's defaults overridden by `given`, each checked against
- * its spec, then the substituted worker parameters against section 3.
+ * Parameter values: each spec's default, overridden by the values in `given`, each checked
+ * against its spec. Problems go to `issues` at `params.NAME`; `owner` names what declares the
+ * params in the message for an unknown one.
  */
-export function resolveParams(ir: StrategyIR, given: unknown): Params {
-  const issues: Issue[] = [];
-  const specs = ir.params ?? {};
+export function paramValues(
+  specs: Readonly<Record<string, ParamSpec>>,
+  given: unknown,
+  owner: 'strategy' | 'symphony',
+  issues: Issue[],
+): Params {
   const names = Object.keys(specs);
   const out: Params = {};
-  for (const n of names) out[n] = (specs[n] as { default: number }).default;
+  for (const n of names) out[n] = (specs[n] as ParamSpec).default;
   if (given !== undefined && given !== null) {
     if (!isPlainObject(given)) {
       issues.push({ path: 'params', message: `expected an object of parameter values, got ${describe(given)}` });
@@ -649,8 +691,7 @@ export function resolveParams(ir: StrategyIR, given: unknown): Params {
         const path = `params.${name}`;
         const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
         if (spec === undefined) {
-          const list = names.length > 0 ? `strategy has: ${names.join(', ')}` : 'strategy has no params';
-          issues.push({ path, message: `unknown parameter (${list})${suggest(name, names)}` });
+          issues.push({ path, message: `unknown parameter (${declared(names, owner)})${suggest(name, names)}` });
           continue;
         }
         if (typeof v !== 'number' || !Number.isFinite(v)) {
@@ -674,6 +715,16 @@ export function resolveParams(ir: StrategyIR, given: unknown): Params {
       }
     }
   }
+  return out;
+}
+
+/**
+ * Parameter values for a run: the strategy's defaults overridden by `given`, each checked against
+ * its spec, then the substituted worker parameters against section 3.
+ */
+export function resolveParams(ir: StrategyIR, given: unknown): Params {
+  const issues: Issue[] = [];
+  const out = paramValues(ir.params ?? {}, given, 'strategy', issues);
   if (issues.length > 0) throw new ValidationError(issues);
 
   (ir.workers ?? []).forEach((w, i) => {

@@ -7,6 +7,7 @@
  */
 
 import { type Bar, Ema, Rsi, Sma } from '../engine/js/indicators.js';
+import { maxDrawdowns, returnRatios, YEAR_MS } from '../engine/js/metrics.js';
 import { CancelledError, TimeoutError, ValidationError } from '../errors.js';
 import { checkDailyData, DAY_MS } from './data.js';
 import { checkResolvedSymphony } from './resolve.js';
@@ -65,6 +66,17 @@ class BarIndicator implements SeriesIndicator {
   }
 }
 
+/** The sum of a full ring of `w` entries, from the oldest (at `head`) to the newest. */
+function ringSum(ring: Float64Array, head: number, w: number): number {
+  let s = 0;
+  let j = head;
+  for (let i = 0; i < w; i++) {
+    s = s + (ring[j] as number);
+    j = j + 1 === w ? 0 : j + 1;
+  }
+  return s;
+}
+
 /** A ring of the last `w` daily returns `x_t / x_(t-1) - 1`. */
 abstract class ReturnRing implements SeriesIndicator {
   value = Number.NaN;
@@ -91,13 +103,7 @@ abstract class ReturnRing implements SeriesIndicator {
     if (this.count >= this.w) this.value = this.compute();
   }
   protected sum(): number {
-    let s = 0;
-    let j = this.head;
-    for (let i = 0; i < this.w; i++) {
-      s = s + (this.ring[j] as number);
-      j = j + 1 === this.w ? 0 : j + 1;
-    }
-    return s;
+    return ringSum(this.ring, this.head, this.w);
   }
   protected abstract compute(): number;
 }
@@ -147,13 +153,7 @@ abstract class ValueRing implements SeriesIndicator {
 
 class StdevPrice extends ValueRing {
   protected compute(): number {
-    let s = 0;
-    let j = this.head;
-    for (let i = 0; i < this.m; i++) {
-      s = s + (this.ring[j] as number);
-      j = j + 1 === this.m ? 0 : j + 1;
-    }
-    return ringStdev(this.ring, this.head, this.m, s, 1);
+    return ringStdev(this.ring, this.head, this.m, ringSum(this.ring, this.head, this.m), 1);
   }
 }
 
@@ -829,8 +829,6 @@ export function runSymphonyJs(
   };
 }
 
-const YEAR_MS = 31_557_600_000;
-
 /**
  * Section 6: docs/semantics.md's formulas on one equity sample per simulated day (the returns
  * are per sample, never grouped by UTC day), plus volatility.
@@ -854,50 +852,18 @@ export function symphonyMetrics(
   else if (last <= 0) cagrPct = -100;
   else cagrPct = ((last / b0) ** (1 / years) - 1) * 100;
 
-  let peak = b0;
-  let maxDrawdown = 0;
-  let maxDrawdownPct = 0;
+  const { maxDrawdown, maxDrawdownPct } = maxDrawdowns(equity, b0);
+
+  const rets = new Float64Array(n);
+  let prev = b0;
   for (let j = 0; j < n; j++) {
     const e = equity[j] as number;
-    if (e > peak) peak = e;
-    const dd = peak - e;
-    const ddPct = (dd / peak) * 100;
-    if (dd > maxDrawdown) maxDrawdown = dd;
-    if (ddPct > maxDrawdownPct) maxDrawdownPct = ddPct;
+    rets[j] = e / prev - 1;
+    prev = e;
   }
-
   const sqrtPeriods = Math.sqrt(periodsPerYear);
-  let sharpe = Number.NaN;
-  let sortino = Number.NaN;
-  let volatilityPct = Number.NaN;
-  if (n >= 2) {
-    let sum = 0;
-    let down = 0;
-    let prev = b0;
-    for (let j = 0; j < n; j++) {
-      const e = equity[j] as number;
-      const r = e / prev - 1;
-      prev = e;
-      sum = sum + r;
-      // biome-ignore lint/complexity/useMathMinMax: min(r, 0) as the contract writes it
-      const neg = r < 0 ? r : 0;
-      down = down + neg * neg;
-    }
-    const mean = sum / n;
-    let ss = 0;
-    prev = b0;
-    for (let j = 0; j < n; j++) {
-      const e = equity[j] as number;
-      const d = e / prev - 1 - mean;
-      prev = e;
-      ss = ss + d * d;
-    }
-    const sd = Math.sqrt(ss / (n - 1));
-    if (sd !== 0) sharpe = (mean / sd) * sqrtPeriods;
-    const dd = Math.sqrt(down / n);
-    if (dd !== 0) sortino = (mean / dd) * sqrtPeriods;
-    volatilityPct = sd * sqrtPeriods * 100;
-  }
+  const { sharpe, sortino, sd } = returnRatios(rets, sqrtPeriods);
+  const volatilityPct = sd * sqrtPeriods * 100;
   const calmar = maxDrawdownPct === 0 ? Number.NaN : cagrPct / maxDrawdownPct;
   return {
     returnPct,

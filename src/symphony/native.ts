@@ -5,10 +5,8 @@
  */
 
 import { loadNative, nativeLoadFailure } from '../engine/native.js';
-import type { EngineChoice, EngineName } from '../engine/select.js';
-import { TickforgeError, ValidationError } from '../errors.js';
-import { logger } from '../log.js';
-import type { DailyData, SymphonyMetrics, SymphonyOutput, SymphonyRunConfig } from './types.js';
+import { type EngineChoice, type EngineName, engineSelector } from '../engine/select.js';
+import type { DailyData, SymphonyOutput, SymphonyRunConfig } from './types.js';
 
 /** The binding's handle on daily data (opaque here). */
 export type NativeDailyDataHandle = object;
@@ -18,16 +16,9 @@ export interface NativeCancelToken {
   readonly cancelled: boolean;
 }
 
+/** A job's result from the binding: the engines' common output, or the job's error. */
 export type NativeSymphonyResult =
-  | {
-      ok: true;
-      tickers: string[];
-      time: Float64Array;
-      equity: Float64Array;
-      weights: Float64Array;
-      rebalanceDays: Int32Array;
-      metrics: SymphonyMetrics;
-    }
+  | ({ ok: true } & SymphonyOutput)
   | { ok: false; errorCode: string; errorMessage: string };
 
 export interface NativeSymphonyOptions {
@@ -76,37 +67,16 @@ function unavailableReason(): string {
   return 'the loaded binary has no runSymphonies (rebuild it with `npm run build:native`)';
 }
 
-const CHOICES: readonly EngineChoice[] = ['native', 'js', 'auto'];
-let warned = false;
+const selectSymphony = engineSelector({
+  present: () => nativeSymphony() !== null,
+  reason: unavailableReason,
+  unavailable: (reason) => `the native symphony engine is not available (${reason}); use engine: 'js'`,
+  fallback: 'native symphony engine unavailable; using the pure-TypeScript engine (same results, slower)',
+});
 
 /** As `selectEngine`, but native only when the binding has the symphony engine. */
 export function selectSymphonyEngine(requested: EngineChoice = 'auto'): EngineName {
-  const fromEnv = process.env.TICKFORGE_ENGINE;
-  let choice = requested;
-  if (fromEnv !== undefined && fromEnv !== '') {
-    if (!CHOICES.includes(fromEnv as EngineChoice)) {
-      throw ValidationError.at('TICKFORGE_ENGINE', `'${fromEnv}' is not one of native, js, auto`);
-    }
-    choice = fromEnv as EngineChoice;
-  } else if (!CHOICES.includes(choice)) {
-    throw ValidationError.at('engine', `'${String(choice)}' is not one of native, js, auto`);
-  }
-  if (choice === 'js') return 'js';
-  if (nativeSymphony()) return 'native';
-  if (choice === 'native') {
-    throw new TickforgeError(
-      'ERR_TICKFORGE_NATIVE_UNAVAILABLE',
-      `the native symphony engine is not available (${unavailableReason()}); use engine: 'js'`,
-    );
-  }
-  if (!warned) {
-    warned = true;
-    logger().warn(
-      { reason: unavailableReason() },
-      'native symphony engine unavailable; using the pure-TypeScript engine (same results, slower)',
-    );
-  }
-  return 'js';
+  return selectSymphony(requested);
 }
 
 const handles = new WeakMap<DailyData, NativeDailyDataHandle>();

@@ -4,10 +4,11 @@
  * children[1].window`, `symphony.tickers[2]`; `params.maWindow` for given values).
  */
 import { type Issue, ValidationError } from '../errors.js';
-import { describe, isPlainObject, suggest, unknownFields } from '../ir/validate.js';
+import { declared, describe, isPlainObject, paramSpecs, paramValues, suggest, unknownFields } from '../ir/validate.js';
 import type { NumberOrParam, ParamSpec } from '../types.js';
 import {
   SYMPHONY_INDICATORS,
+  SYMPHONY_NODE_TYPES,
   type SymphonyCondition,
   type SymphonyIR,
   type SymphonyNode,
@@ -16,15 +17,7 @@ import {
 
 const ROOT = 'symphony';
 const TOP_FIELDS = ['version', 'kind', 'name', 'params', 'rebalance', 'tickers', 'root'] as const;
-const NODE_TYPES = [
-  'asset',
-  'weight-equal',
-  'weight-specified',
-  'weight-inverse-volatility',
-  'filter',
-  'group',
-  'if',
-] as const;
+const NODE_TYPES = SYMPHONY_NODE_TYPES;
 const NODE_FIELDS: Readonly<Record<(typeof NODE_TYPES)[number], readonly string[]>> = {
   asset: ['type', 'ticker', 'name'],
   'weight-equal': ['type', 'children'],
@@ -102,13 +95,9 @@ class SymphonyChecker {
     let params: Record<string, ParamSpec> | undefined;
     if (input.params !== undefined && input.params !== null) params = this.params(input.params, `${ROOT}.params`);
     if (this.mode === 'resolve') {
-      try {
-        this.values = paramValues(params ?? {}, this.given);
-      } catch (e) {
-        if (!(e instanceof ValidationError)) throw e;
-        this.issues.push(...e.issues);
-        this.valuesBad = true;
-      }
+      const before = this.issues.length;
+      this.values = paramValues(params ?? {}, this.given, 'symphony', this.issues);
+      this.valuesBad = this.issues.length > before;
     }
 
     let rebalance: SymphonyIR['rebalance'];
@@ -143,50 +132,10 @@ class SymphonyChecker {
   }
 
   private params(v: unknown, path: string): Record<string, ParamSpec> | undefined {
-    if (!isPlainObject(v)) {
-      this.add(path, `expected an object of parameter specs, got ${describe(v)}`);
-      return undefined;
-    }
-    const out: Record<string, ParamSpec> = {};
-    for (const [name, spec] of Object.entries(v)) {
-      const p = `${path}.${name}`;
-      this.paramNames.push(name);
-      if (!isPlainObject(spec)) {
-        this.add(p, `expected { default, type?, min?, max? }, got ${describe(spec)}`);
-        continue;
-      }
-      unknownFields(spec, ['default', 'type', 'min', 'max'], p, this.issues);
-      const num = (k: string): number | undefined => {
-        if (spec[k] === undefined || spec[k] === null) return undefined;
-        const x = spec[k];
-        if (typeof x !== 'number' || !Number.isFinite(x)) {
-          this.add(`${p}.${k}`, `expected a finite number, got ${describe(x)}`);
-          return undefined;
-        }
-        return x;
-      };
-      if (!Object.hasOwn(spec, 'default')) this.add(`${p}.default`, 'missing required field');
-      const def = num('default');
-      const min = num('min');
-      const max = num('max');
-      let type: 'int' | 'float' | undefined;
-      if (spec.type !== undefined && spec.type !== null) {
-        if (spec.type === 'int' || spec.type === 'float') type = spec.type;
-        else this.add(`${p}.type`, `unknown parameter type ${describe(spec.type)} (expected one of int, float)`);
-      }
-      if (min !== undefined && max !== undefined && min > max) this.add(`${p}.min`, `min ${min} is above max ${max}`);
-      if (def !== undefined) {
-        if (type === 'int' && !Number.isInteger(def)) this.add(`${p}.default`, `${def} is not an integer`);
-        if (min !== undefined && def < min) this.add(`${p}.default`, `${def} is below min ${min}`);
-        if (max !== undefined && def > max) this.add(`${p}.default`, `${def} is above max ${max}`);
-      }
-      const s: ParamSpec = { default: def ?? Number.NaN };
-      if (type !== undefined) s.type = type;
-      if (min !== undefined) s.min = min;
-      if (max !== undefined) s.max = max;
-      out[name] = s;
-    }
-    return out;
+    const checked = paramSpecs(v, path, this.issues, true);
+    if (checked === undefined) return undefined;
+    this.paramNames.push(...checked.names);
+    return checked.specs;
   }
 
   private rebalance(v: unknown, path: string): SymphonyIR['rebalance'] {
@@ -260,9 +209,10 @@ class SymphonyChecker {
         return undefined;
       }
       if (!this.paramNames.includes(name)) {
-        const list =
-          this.paramNames.length > 0 ? `symphony has: ${this.paramNames.join(', ')}` : 'symphony has no params';
-        this.add(path, `unknown parameter '${name}' (${list})${suggest(name, this.paramNames)}`);
+        this.add(
+          path,
+          `unknown parameter '${name}' (${declared(this.paramNames, 'symphony')})${suggest(name, this.paramNames)}`,
+        );
         return undefined;
       }
       if (this.mode === 'shape') return { param: name };
@@ -467,46 +417,11 @@ class SymphonyChecker {
   }
 }
 
-/** The parameter values a run uses: defaults overridden by `given`, checked against each spec. */
-function paramValues(specs: Record<string, ParamSpec>, given: unknown): Record<string, number> {
-  const issues: Issue[] = [];
-  const names = Object.keys(specs);
-  const out: Record<string, number> = {};
-  for (const n of names) out[n] = (specs[n] as ParamSpec).default;
-  if (given !== undefined && given !== null) {
-    if (!isPlainObject(given)) {
-      issues.push({ path: 'params', message: `expected an object of parameter values, got ${describe(given)}` });
-    } else {
-      for (const [name, v] of Object.entries(given)) {
-        const path = `params.${name}`;
-        const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
-        if (spec === undefined) {
-          const list = names.length > 0 ? `symphony has: ${names.join(', ')}` : 'symphony has no params';
-          issues.push({ path, message: `unknown parameter (${list})${suggest(name, names)}` });
-          continue;
-        }
-        if (typeof v !== 'number' || !Number.isFinite(v)) {
-          issues.push({ path, message: `expected a finite number, got ${describe(v)}` });
-          continue;
-        }
-        let ok = true;
-        if (spec.type === 'int' && !Number.isInteger(v)) {
-          issues.push({ path, message: `${v} is not an integer` });
-          ok = false;
-        }
-        if (spec.min !== undefined && v < spec.min) {
-          issues.push({ path, message: `${v} is below min ${spec.min}` });
-          ok = false;
-        }
-        if (spec.max !== undefined && v > spec.max) {
-          issues.push({ path, message: `${v} is above max ${spec.max}` });
-          ok = false;
-        }
-        if (ok) out[name] = v;
-      }
-    }
-  }
-  if (issues.length > 0) throw new ValidationError(issues);
+/** One checker pass over `input`; throws one ValidationError with every problem it found. */
+function checked(input: unknown, mode: 'shape' | 'resolve' | 'resolved', given?: unknown): SymphonyIR {
+  const c = new SymphonyChecker(mode, given);
+  const out = c.run(input);
+  if (c.issues.length > 0 || out === null) throw new ValidationError(c.issues);
   return out;
 }
 
@@ -515,10 +430,7 @@ function paramValues(specs: Record<string, ParamSpec>, given: unknown): Record<s
  * indicator names, param references to declared params). Param references stay in place.
  */
 export function validateSymphonyIR(json: unknown): SymphonyIR {
-  const c = new SymphonyChecker('shape');
-  const out = c.run(json);
-  if (c.issues.length > 0 || out === null) throw new ValidationError(c.issues);
-  return out;
+  return checked(json, 'shape');
 }
 
 /**
@@ -526,16 +438,10 @@ export function validateSymphonyIR(json: unknown): SymphonyIR {
  * defaults, checked like `resolveParams`), then section 1's checks. The result has no 'params'.
  */
 export function resolveSymphony(ir: SymphonyIR, params?: Record<string, number>): SymphonyIR {
-  const c = new SymphonyChecker('resolve', params);
-  const out = c.run(ir);
-  if (c.issues.length > 0 || out === null) throw new ValidationError(c.issues);
-  return out;
+  return checked(ir, 'resolve', params);
 }
 
 /** Section 1's checks on an IR that must already be resolved (what the engines accept). */
 export function checkResolvedSymphony(ir: unknown): SymphonyIR {
-  const c = new SymphonyChecker('resolved');
-  const out = c.run(ir);
-  if (c.issues.length > 0 || out === null) throw new ValidationError(c.issues);
-  return out;
+  return checked(ir, 'resolved');
 }

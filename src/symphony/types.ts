@@ -54,6 +54,17 @@ export interface SymphonyCondition {
   right: SymphonyValue;
 }
 
+/** Every node `type` of the IR. */
+export const SYMPHONY_NODE_TYPES = [
+  'asset',
+  'weight-equal',
+  'weight-specified',
+  'weight-inverse-volatility',
+  'filter',
+  'group',
+  'if',
+] as const;
+
 export type SymphonyNode =
   | { type: 'asset'; ticker: string; name?: string | null }
   | { type: 'weight-equal'; children: SymphonyNode[] }

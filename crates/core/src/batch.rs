@@ -9,8 +9,9 @@
 use crate::config::RunConfig;
 use crate::data::MarketData;
 use crate::engine::{run_with_cache, run_with_control, RunControl};
-use crate::error::{Error, ErrorKind};
+use crate::error::{panic_message, Error, ErrorKind};
 use crate::ir::{compile, Program, Strategy};
+use crate::pool::{call_pool, map_jobs};
 use crate::results::{Metrics, RunOutput};
 use crate::series::{run_base, series_keys, SeriesCache, SeriesKey};
 use rayon::prelude::*;
@@ -127,7 +128,7 @@ pub fn run_grid(
     opts: &BatchOptions,
     on_done: &(dyn Fn(usize, &JobResult) + Sync),
 ) -> Vec<JobResult> {
-    let pool = batch_pool(opts.threads, combos.len());
+    let pool = call_pool(opts.threads, combos.len(), "tickforge-batch");
     let cache = if opts.share_series && combos.len() > 1 && !cancelled(opts) {
         shared_series(data, strategy, combos, config, pool.as_ref())
     } else {
@@ -152,39 +153,13 @@ pub fn run_jobs(
     opts: &BatchOptions,
     on_done: &(dyn Fn(usize, &JobResult) + Sync),
 ) -> Vec<JobResult> {
-    let pool = batch_pool(opts.threads, jobs.len());
+    let pool = call_pool(opts.threads, jobs.len(), "tickforge-batch");
     map_jobs(pool.as_ref(), jobs.len(), |i| {
         let (data, program, config) = &jobs[i];
         run_job(i, opts, on_done, |control| {
             run_with_control(data, program, config, control)
         })
     })
-}
-
-/// A pool for the call, or none when the jobs run on the calling thread (one thread or one job;
-/// also if the system refuses new threads, which only costs parallelism).
-fn batch_pool(threads: usize, jobs: usize) -> Option<rayon::ThreadPool> {
-    if threads <= 1 || jobs <= 1 {
-        return None;
-    }
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.min(jobs))
-        .thread_name(|i| format!("tickforge-batch-{i}"))
-        .build()
-        .ok()
-}
-
-/// `job(0..n)` on the pool, one task per job so that long and short jobs balance, collected in
-/// index order.
-fn map_jobs(
-    pool: Option<&rayon::ThreadPool>,
-    n: usize,
-    job: impl Fn(usize) -> JobResult + Sync + Send,
-) -> Vec<JobResult> {
-    match pool {
-        Some(pool) => pool.install(|| (0..n).into_par_iter().with_max_len(1).map(&job).collect()),
-        None => (0..n).map(job).collect(),
-    }
 }
 
 fn cancelled(opts: &BatchOptions) -> bool {
@@ -262,16 +237,6 @@ fn hang(control: &RunControl) -> Result<RunOutput, Error> {
             return Err(Error::new(ErrorKind::Timeout, "run", "deadline exceeded"));
         }
         std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "engine panicked".to_string()
     }
 }
 

@@ -192,6 +192,12 @@ pub(crate) fn from_json_at<T: DeserializeOwned>(json: &str, root: &str, kind: Er
     Ok(value)
 }
 
+/// `json` as a JSON value; a syntax error is reported at `root` as `invalid JSON: ...`.
+pub(crate) fn parse_json(json: &str, root: &str, kind: ErrorKind) -> Result<serde_json::Value, Error> {
+    serde_json::from_str(json)
+        .map_err(|e| Error::new(kind, root, format!("invalid JSON: {}", json_message(&e))))
+}
+
 /// serde_json's message without its ` at line L column C` suffix.
 pub(crate) fn json_message(e: &serde_json::Error) -> String {
     let full = e.to_string();

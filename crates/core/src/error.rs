@@ -92,6 +92,17 @@ pub fn js_number(x: f64) -> String {
     }
 }
 
+/// The message a panic was raised with (`panic!("...")` or a formatted one), else a generic one.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "engine panicked".to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::js_number;

@@ -339,7 +339,7 @@ impl Atr {
 
 /// `Math.max` of two doubles, so a NaN propagates the same way in both engines.
 #[inline(always)]
-fn max2(a: f64, b: f64) -> f64 {
+pub(crate) fn max2(a: f64, b: f64) -> f64 {
     if a.is_nan() || b.is_nan() {
         f64::NAN
     } else if a >= b {

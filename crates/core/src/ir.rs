@@ -249,11 +249,12 @@ struct RawStrategy {
     rules: Vec<RawRule>,
 }
 
-fn err(path: &str, message: impl Into<String>) -> Error {
+pub(crate) fn err(path: &str, message: impl Into<String>) -> Error {
     Error::strategy(path, message)
 }
 
-fn json_type(v: &Value) -> &'static str {
+/// How a JSON value's type is named in messages (`a number`, `an object`, `null`).
+pub(crate) fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

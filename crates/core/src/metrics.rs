@@ -8,7 +8,7 @@ use crate::results::{EquityCurve, Metrics, Trade};
 
 const MS_PER_DAY: f64 = 86_400_000.0;
 /// Julian year, as in the contract's CAGR.
-const MS_PER_YEAR: f64 = 31_557_600_000.0;
+pub(crate) const MS_PER_YEAR: f64 = 31_557_600_000.0;
 
 pub struct MetricsInput<'a> {
     pub initial_balance: f64,
@@ -44,7 +44,7 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
 
     let returns = daily_returns(b0, &input.equity.time, &input.equity.equity);
     let sqrt_ppy = input.periods_per_year.sqrt();
-    let (sharpe, sortino) = sharpe_sortino(&returns, sqrt_ppy);
+    let (sharpe, sortino, _) = return_ratios(&returns, sqrt_ppy);
 
     let calmar = if max_drawdown_pct == 0.0 {
         f64::NAN
@@ -128,7 +128,7 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
 
 /// Peak-to-trough drawdown, in money and in percent of the peak; the peak starts at the initial
 /// balance so a curve that only falls still shows its loss.
-fn drawdown(b0: f64, equity: &[f64]) -> (f64, f64) {
+pub(crate) fn drawdown(b0: f64, equity: &[f64]) -> (f64, f64) {
     let mut peak = b0;
     let mut max_dd = 0.0;
     let mut max_dd_pct = 0.0;
@@ -166,10 +166,12 @@ fn daily_returns(b0: f64, time: &[f64], equity: &[f64]) -> Vec<f64> {
     returns
 }
 
-fn sharpe_sortino(returns: &[f64], sqrt_ppy: f64) -> (f64, f64) {
+/// Sharpe and Sortino of `returns` annualized by `sqrt_ppy`, and the returns' sample deviation;
+/// all NaN with fewer than two returns.
+pub(crate) fn return_ratios(returns: &[f64], sqrt_ppy: f64) -> (f64, f64, f64) {
     let count = returns.len();
     if count < 2 {
-        return (f64::NAN, f64::NAN);
+        return (f64::NAN, f64::NAN, f64::NAN);
     }
     let n = count as f64;
     let mut sum = 0.0;
@@ -186,7 +188,7 @@ fn sharpe_sortino(returns: &[f64], sqrt_ppy: f64) -> (f64, f64) {
     }
     let dd = (down_sq / n).sqrt();
     let sortino = if dd == 0.0 { f64::NAN } else { mean / dd * sqrt_ppy };
-    (sharpe, sortino)
+    (sharpe, sortino, sd)
 }
 
 /// `sqrt(sum((x - mean)^2) / (n - 1))`, summed in order from 0.

@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use tickforge_core::generate::{self, BarGenOptions, TickGenOptions};
 use tickforge_core::profile::Step;
 use tickforge_core::{
-    compile, run_grid, run_jobs as run_jobs_core, run_with_control, BarData, BatchOptions, ErrorKind, Fault,
-    JobResult, JobStatus, MarketData, Metrics, Program, RunConfig, RunControl, RunOutput, Strategy, TickData,
-    Timeframe,
+    compile, panic_message, run_grid, run_jobs as run_jobs_core, run_with_control, BarData, BatchOptions,
+    ErrorKind, Fault, JobResult, JobStatus, MarketData, Metrics, Program, RunConfig, RunControl, RunOutput,
+    Strategy, TickData, Timeframe,
 };
 
 mod symphony;
@@ -55,16 +55,6 @@ fn throw(env: &Env, f: Failure) -> Error {
     match env.throw_error(&f.message, Some(f.code)) {
         Ok(()) => Error::from_status(Status::PendingException),
         Err(e) => e,
-    }
-}
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "engine panicked".to_string()
     }
 }
 
@@ -331,7 +321,7 @@ fn execute(job: &Job) -> std::result::Result<(RunOutput, f64), Failure> {
         Ok((Err(e), _)) => Err(engine_error(e)),
         Err(payload) => Err(failure(
             CODE_PANIC,
-            format!("engine panicked: {}", panic_message(payload)),
+            format!("engine panicked: {}", panic_message(payload.as_ref())),
         )),
     }
 }
@@ -702,7 +692,7 @@ where
                 let outcome = catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
                     Err(failure(
                         CODE_PANIC,
-                        format!("engine panicked: {}", panic_message(payload)),
+                        format!("engine panicked: {}", panic_message(payload.as_ref())),
                     ))
                 });
                 deferred.resolve(settle(outcome));

@@ -5,37 +5,16 @@
 // Under `cfg(test)` napi-derive registers nothing, so the exported items look unused.
 #![cfg_attr(test, allow(dead_code))]
 
-use crate::CancelToken;
+use crate::{failure, throw, CancelToken, CODE_CANCELLED, CODE_PANIC, CODE_VALIDATION};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use tickforge_core::panic_message;
 use tickforge_core::symphony::{
     run_symphonies_json, DailyData, SymphonyBatchOptions, SymphonyError, SymphonyOutput,
 };
-
-const CODE_VALIDATION: &str = "ERR_TICKFORGE_VALIDATION";
-const CODE_PANIC: &str = "ERR_TICKFORGE_PANIC";
-const CODE_CANCELLED: &str = "ERR_TICKFORGE_CANCELLED";
-
-/// Throws a JavaScript Error with `code`.
-fn throw(env: &Env, code: &str, message: &str) -> Error {
-    match env.throw_error(message, Some(code)) {
-        Ok(()) => Error::from_status(Status::PendingException),
-        Err(e) => e,
-    }
-}
-
-fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "engine panicked".to_string()
-    }
-}
 
 /// Daily opens and closes of several tickers on one calendar, validated once and shared
 /// read-only by every symphony run that uses it.
@@ -59,7 +38,7 @@ impl NativeDailyData {
     ) -> Result<Self> {
         DailyData::from_flat(&dates, tickers, &open, &close)
             .map(|inner| NativeDailyData { inner })
-            .map_err(|e| throw(&env, CODE_VALIDATION, &e.to_string()))
+            .map_err(|e| throw(&env, failure(CODE_VALIDATION, e.to_string())))
     }
 
     /// Number of days.
@@ -196,19 +175,23 @@ impl Batch {
         if !(threads.is_finite() && threads >= 1.0 && threads.fract() == 0.0) {
             return Err(throw(
                 env,
-                CODE_VALIDATION,
-                &format!("options.threads: {threads} is not an integer >= 1"),
+                failure(
+                    CODE_VALIDATION,
+                    format!("options.threads: {threads} is not an integer >= 1"),
+                ),
             ));
         }
         if configs.len() != 1 && configs.len() != jobs.len() {
             return Err(throw(
                 env,
-                CODE_VALIDATION,
-                &format!(
-                    "configs: {} configurations for {} symphonies (expected 1 or {})",
-                    configs.len(),
-                    jobs.len(),
-                    jobs.len()
+                failure(
+                    CODE_VALIDATION,
+                    format!(
+                        "configs: {} configurations for {} symphonies (expected 1 or {})",
+                        configs.len(),
+                        jobs.len(),
+                        jobs.len()
+                    ),
                 ),
             ));
         }
@@ -229,7 +212,7 @@ impl Batch {
         catch_unwind(AssertUnwindSafe(|| {
             run_symphonies_json(&self.data, &self.jobs, &self.configs, &self.opts)
         }))
-        .unwrap_or_else(|payload| vec![Err(SymphonyError::Panicked(panic_text(payload))); n])
+        .unwrap_or_else(|payload| vec![Err(SymphonyError::Panicked(panic_message(payload.as_ref()))); n])
     }
 }
 

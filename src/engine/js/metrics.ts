@@ -21,7 +21,8 @@ export interface MetricsInput {
 }
 
 const DAY_MS = 86_400_000;
-const YEAR_MS = 31_557_600_000;
+/** Julian year, as in the contract's CAGR. */
+export const YEAR_MS = 31_557_600_000;
 
 /** Returns of each UTC day's last equity sample against the previous day's (the first against B0). */
 function dailyReturns(equity: EquityCurve, b0: number): Float64Array {
@@ -40,6 +41,58 @@ function dailyReturns(equity: EquityCurve, b0: number): Float64Array {
     prev = v;
   }
   return out.subarray(0, m);
+}
+
+/**
+ * Peak-to-trough drawdown, in money and in percent of the peak; the peak starts at `b0` so a
+ * curve that only falls still shows its loss. Comparisons rather than Math.max so a NaN sample is
+ * skipped, as Rust's f64::max does.
+ */
+export function maxDrawdowns(equity: ArrayLike<number>, b0: number): { maxDrawdown: number; maxDrawdownPct: number } {
+  let peak = b0;
+  let maxDrawdown = 0;
+  let maxDrawdownPct = 0;
+  for (let i = 0; i < equity.length; i++) {
+    const e = equity[i] as number;
+    if (e > peak) peak = e;
+    const dd = peak - e;
+    const ddPct = (dd / peak) * 100;
+    if (dd > maxDrawdown) maxDrawdown = dd;
+    if (ddPct > maxDrawdownPct) maxDrawdownPct = ddPct;
+  }
+  return { maxDrawdown, maxDrawdownPct };
+}
+
+/**
+ * Sharpe and Sortino of `rets` annualized by `sqrtPeriods`, and the returns' sample deviation;
+ * all NaN with fewer than two returns.
+ */
+export function returnRatios(
+  rets: ArrayLike<number>,
+  sqrtPeriods: number,
+): { sharpe: number; sortino: number; sd: number } {
+  const n = rets.length;
+  let sharpe = Number.NaN;
+  let sortino = Number.NaN;
+  let sd = Number.NaN;
+  if (n >= 2) {
+    let sum = 0;
+    let down = 0;
+    for (let i = 0; i < n; i++) {
+      const r = rets[i] as number;
+      sum = sum + r;
+      // min(r, 0) as Rust's f64::min computes it (a NaN r gives 0, where Math.min gives NaN).
+      // biome-ignore lint/complexity/useMathMinMax: NaN handling differs
+      const neg = r < 0 ? r : 0;
+      down = down + neg * neg;
+    }
+    const mean = sum / n;
+    sd = sampleSd(rets, mean);
+    if (sd !== 0) sharpe = (mean / sd) * sqrtPeriods;
+    const dd = Math.sqrt(down / n);
+    if (dd !== 0) sortino = (mean / dd) * sqrtPeriods;
+  }
+  return { sharpe, sortino, sd };
 }
 
 /** Sample standard deviation (n - 1) around `mean`; the caller ensures n >= 2. */
@@ -64,42 +117,8 @@ export function computeMetrics(input: MetricsInput): Metrics {
   else if (bf <= 0) cagrPct = -100;
   else cagrPct = ((bf / b0) ** (1 / years) - 1) * 100;
 
-  // Comparisons rather than Math.max so a NaN sample is skipped, as Rust's f64::max does.
-  let peak = b0;
-  let maxDrawdown = 0;
-  let maxDrawdownPct = 0;
-  const eq = equity.equity;
-  for (let i = 0; i < eq.length; i++) {
-    const e = eq[i] as number;
-    if (e > peak) peak = e;
-    const dd = peak - e;
-    const ddPct = (dd / peak) * 100;
-    if (dd > maxDrawdown) maxDrawdown = dd;
-    if (ddPct > maxDrawdownPct) maxDrawdownPct = ddPct;
-  }
-
-  const sqrtPeriods = Math.sqrt(periodsPerYear);
-  const rets = dailyReturns(equity, b0);
-  const nr = rets.length;
-  let sharpe = Number.NaN;
-  let sortino = Number.NaN;
-  if (nr >= 2) {
-    let sum = 0;
-    let down = 0;
-    for (let i = 0; i < nr; i++) {
-      const r = rets[i] as number;
-      sum = sum + r;
-      // min(r, 0) as Rust's f64::min computes it (a NaN r gives 0, where Math.min gives NaN).
-      // biome-ignore lint/complexity/useMathMinMax: NaN handling differs
-      const neg = r < 0 ? r : 0;
-      down = down + neg * neg;
-    }
-    const mean = sum / nr;
-    const sd = sampleSd(rets, mean);
-    if (sd !== 0) sharpe = (mean / sd) * sqrtPeriods;
-    const dd = Math.sqrt(down / nr);
-    if (dd !== 0) sortino = (mean / dd) * sqrtPeriods;
-  }
+  const { maxDrawdown, maxDrawdownPct } = maxDrawdowns(equity.equity, b0);
+  const { sharpe, sortino } = returnRatios(dailyReturns(equity, b0), Math.sqrt(periodsPerYear));
 
   const calmar = maxDrawdownPct === 0 ? Number.NaN : cagrPct / maxDrawdownPct;
 
@@ -147,12 +166,8 @@ export function computeMetrics(input: MetricsInput): Metrics {
 
   let sqn = Number.NaN;
   if (n >= 2) {
-    let ss = 0;
-    for (let i = 0; i < n; i++) {
-      const d = (trades[i] as Trade).pnl - expectancy;
-      ss = ss + d * d;
-    }
-    const sd = Math.sqrt(ss / (n - 1));
+    const pnls = trades.map((t) => t.pnl);
+    const sd = sampleSd(pnls, expectancy);
     if (sd !== 0) sqn = (expectancy / sd) * Math.sqrt(n);
   }
 

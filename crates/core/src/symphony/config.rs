@@ -1,7 +1,8 @@
 //! The run configuration of a symphony (docs/symphony.md section 5).
 
 use super::ir::{parse_rebalance, Rebalance};
-use crate::error::{js_number, Error};
+use crate::config::parse_json;
+use crate::error::{js_number, Error, ErrorKind};
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,13 +59,7 @@ impl SymphonyConfig {
     /// Parses and checks a configuration; errors name their path under `config`. Missing fields
     /// take the defaults of section 5 (`fillAt` defaults to `"close"`).
     pub fn from_json(json: &str) -> Result<SymphonyConfig, Error> {
-        let value: Value = serde_json::from_str(json).map_err(|e| {
-            err(
-                "config",
-                format!("invalid JSON: {}", crate::config::json_message(&e)),
-            )
-        })?;
-        SymphonyConfig::from_value(&value)
+        SymphonyConfig::from_value(&parse_json(json, "config", ErrorKind::Config)?)
     }
 
     pub fn from_value(value: &Value) -> Result<SymphonyConfig, Error> {

@@ -3,7 +3,9 @@
 //! The document is read into a `serde_json::Value` and walked by hand so that every problem is
 //! reported at its JSON path (`root.children[2].window`, `rebalance.threshold`, `tickers[3]`).
 
-use crate::error::{js_number, Error};
+use crate::config::parse_json;
+use crate::error::{js_number, Error, ErrorKind};
+use crate::ir::{err, json_type};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 use std::fmt::Write as _;
@@ -197,21 +199,6 @@ pub fn cmp_utf16(a: &str, b: &str) -> Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
 }
 
-fn err(path: &str, message: impl Into<String>) -> Error {
-    Error::strategy(path, message)
-}
-
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// `path.key`, or `key` at the top level.
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
@@ -307,13 +294,7 @@ struct Walk {
 impl SymphonyProgram {
     /// Parses and checks a resolved symphony IR.
     pub fn from_json(json: &str) -> Result<SymphonyProgram, Error> {
-        let value: Value = serde_json::from_str(json).map_err(|e| {
-            err(
-                "symphony",
-                format!("invalid JSON: {}", crate::config::json_message(&e)),
-            )
-        })?;
-        SymphonyProgram::from_value(&value)
+        SymphonyProgram::from_value(&parse_json(json, "symphony", ErrorKind::Strategy)?)
     }
 
     pub fn from_value(value: &Value) -> Result<SymphonyProgram, Error> {

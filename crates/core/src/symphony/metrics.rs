@@ -1,8 +1,7 @@
 //! Metrics of a symphony run (docs/symphony.md section 6, with the formulas of
 //! docs/semantics.md section 6 applied to one equity sample per simulated day).
 
-/// Julian year, as in the contract's CAGR.
-const MS_PER_YEAR: f64 = 31_557_600_000.0;
+use crate::metrics::{drawdown, return_ratios, MS_PER_YEAR};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SymphonyMetrics {
@@ -51,25 +50,11 @@ pub(crate) fn compute(input: &MetricsInput<'_>) -> SymphonyMetrics {
         ((e_last / b0).powf(1.0 / years) - 1.0) * 100.0
     };
 
-    let mut peak = b0;
-    let mut max_drawdown = 0.0;
-    let mut max_drawdown_pct = 0.0;
-    for &e in input.equity {
-        if e > peak {
-            peak = e;
-        }
-        let dd = peak - e;
-        let dd_pct = dd / peak * 100.0;
-        if dd > max_drawdown {
-            max_drawdown = dd;
-        }
-        if dd_pct > max_drawdown_pct {
-            max_drawdown_pct = dd_pct;
-        }
-    }
+    let (max_drawdown, max_drawdown_pct) = drawdown(b0, input.equity);
 
     let sqrt_ppy = input.periods_per_year.sqrt();
-    let (sharpe, sortino, volatility_pct) = returns_stats(b0, input.equity, sqrt_ppy);
+    let (sharpe, sortino, sd) = return_ratios(&returns(b0, input.equity), sqrt_ppy);
+    let volatility_pct = sd * sqrt_ppy * 100.0;
 
     let calmar = if max_drawdown_pct == 0.0 {
         f64::NAN
@@ -93,41 +78,15 @@ pub(crate) fn compute(input: &MetricsInput<'_>) -> SymphonyMetrics {
     }
 }
 
-/// Sharpe, Sortino and annualized volatility of `r_j = e_j / e_(j-1) - 1`, the first against
-/// `b0`; all NaN with fewer than two returns.
-fn returns_stats(b0: f64, equity: &[f64], sqrt_ppy: f64) -> (f64, f64, f64) {
-    let count = equity.len();
-    if count < 2 {
-        return (f64::NAN, f64::NAN, f64::NAN);
-    }
-    let n = count as f64;
-    let returns = || {
-        let mut prev = b0;
-        equity.iter().map(move |&e| {
+/// `r_j = e_j / e_(j-1) - 1` for each simulated day, the first against `b0`.
+fn returns(b0: f64, equity: &[f64]) -> Vec<f64> {
+    let mut prev = b0;
+    equity
+        .iter()
+        .map(|&e| {
             let r = e / prev - 1.0;
             prev = e;
             r
         })
-    };
-    let mut sum = 0.0;
-    for r in returns() {
-        sum += r;
-    }
-    let mean = sum / n;
-    let mut ss = 0.0;
-    for r in returns() {
-        let d = r - mean;
-        ss += d * d;
-    }
-    let sd = (ss / (n - 1.0)).sqrt();
-    let sharpe = if sd == 0.0 { f64::NAN } else { mean / sd * sqrt_ppy };
-    let mut down_sq = 0.0;
-    for r in returns() {
-        let m = if r < 0.0 { r } else { 0.0 };
-        down_sq += m * m;
-    }
-    let dd = (down_sq / n).sqrt();
-    let sortino = if dd == 0.0 { f64::NAN } else { mean / dd * sqrt_ppy };
-    let volatility_pct = sd * sqrt_ppy * 100.0;
-    (sharpe, sortino, volatility_pct)
+        .collect()
 }

@@ -25,9 +25,9 @@ pub use metrics::SymphonyMetrics;
 pub use series::{ticker_series, SeriesCache, SeriesKey};
 pub use sim::SymphonyOutput;
 
-use crate::error::Error;
+use crate::error::{panic_message, Error};
+use crate::pool::{call_pool, map_jobs};
 use plan::Plan;
-use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -72,16 +72,6 @@ impl std::error::Error for SymphonyError {}
 impl From<Error> for SymphonyError {
     fn from(e: Error) -> Self {
         SymphonyError::Invalid(e)
-    }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "engine panicked".to_string()
     }
 }
 
@@ -132,31 +122,6 @@ pub struct SymphonyBatchOptions {
     pub threads: usize,
     /// Once set, running jobs stop at their next day and jobs not yet started do not start.
     pub cancel: Option<Arc<AtomicBool>>,
-}
-
-/// A pool for the call, or none when the jobs run on the calling thread (one thread or one job;
-/// also if the system refuses new threads, which only costs parallelism).
-fn batch_pool(threads: usize, jobs: usize) -> Option<rayon::ThreadPool> {
-    if threads <= 1 || jobs <= 1 {
-        return None;
-    }
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.min(jobs))
-        .thread_name(|i| format!("tickforge-symphony-{i}"))
-        .build()
-        .ok()
-}
-
-/// `job(0..n)` on the pool, one task per job, collected in index order.
-fn map_jobs<T: Send>(
-    pool: Option<&rayon::ThreadPool>,
-    n: usize,
-    job: impl Fn(usize) -> T + Sync + Send,
-) -> Vec<T> {
-    match pool {
-        Some(pool) => pool.install(|| (0..n).into_par_iter().with_max_len(1).map(&job).collect()),
-        None => (0..n).map(job).collect(),
-    }
 }
 
 /// A job's symphony and configuration, borrowed or parsed for the batch.
@@ -210,7 +175,7 @@ pub fn run_symphonies(
     jobs: &[(SymphonyProgram, SymphonyConfig)],
     opts: &SymphonyBatchOptions,
 ) -> Vec<Result<SymphonyOutput, SymphonyError>> {
-    let pool = batch_pool(opts.threads, jobs.len());
+    let pool = call_pool(opts.threads, jobs.len(), "tickforge-symphony");
     run_symphonies_on(data, jobs, pool.as_ref(), opts.cancel.as_deref())
 }
 
@@ -239,7 +204,7 @@ pub fn run_symphonies_json(
     configs: &[String],
     opts: &SymphonyBatchOptions,
 ) -> Vec<Result<SymphonyOutput, SymphonyError>> {
-    let pool = batch_pool(opts.threads, programs.len());
+    let pool = call_pool(opts.threads, programs.len(), "tickforge-symphony");
     run_symphonies_json_on(data, programs, configs, pool.as_ref(), opts.cancel.as_deref())
 }
 

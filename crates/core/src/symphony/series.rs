@@ -6,7 +6,7 @@
 
 use super::data::DailyData;
 use super::ir::{Indicator, IndicatorRef};
-use crate::indicators::{Ema, Rsi, Sma};
+use crate::indicators::{max2, Ema, Rsi, Sma};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -96,18 +96,6 @@ fn max_drawdown(xs: &[f64]) -> f64 {
         dd = max2(dd, (peak - v) / peak);
     }
     dd * 100.0
-}
-
-/// `Math.max` of two doubles.
-#[inline(always)]
-fn max2(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
-    } else if a >= b {
-        a
-    } else {
-        b
-    }
 }
 
 /// Daily returns `x_t / x_(t-1) - 1` from the series' second value.
