@@ -81,6 +81,16 @@ export declare function generateBars(input: BarGenInput): BarColumnsOutput
 /** The seeded synthetic tick generator of docs/semantics.md section 9. */
 export declare function generateTicks(input: TickGenInput): TickColumnsOutput
 
+/**
+ * Loads a CSV-like market data file on a thread of its own (never the libuv pool); resolves on
+ * the JavaScript thread. `optionsJson`: `{ kind, format, columns, header, delimiter, timeFormat,
+ * timezone, policy, gapMs, timeframe }`, missing fields taking the defaults of docs/data.md.
+ */
+export declare function loadCsv(path: string, optionsJson: string): Promise<NativeLoadResult>
+
+/** `loadCsv` on the calling thread. */
+export declare function loadCsvSync(path: string, optionsJson: string): NativeLoadResult
+
 /** Options of `optimizeGrid` and `runJobs`. */
 export interface NativeBatchOptions {
   /** Threads of the pool built for the call (an integer >= 1). */
@@ -129,6 +139,29 @@ export interface NativeJobResult {
   errorType?: string
   message?: string
   elapsedMs: number
+}
+
+/**
+ * A load's outcome. `ok: true`: `time`, the kind's columns (ticks `bid`, `ask`, `volume` when
+ * the file has one; bars `open`, `high`, `low`, `close`, `volume`) and `reportJson` (the
+ * LoadReport of docs/data.md section 4) are set. `ok: false`: `errorCode`
+ * (ERR_TICKFORGE_VALIDATION or ERR_TICKFORGE_PANIC), `errorMessage` and, for validation errors,
+ * `issuesJson` (`[{ path, message }]`, paths `file` or `file:row`) are set.
+ */
+export interface NativeLoadResult {
+  ok: boolean
+  time?: Float64Array
+  bid?: Float64Array
+  ask?: Float64Array
+  volume?: Float64Array
+  open?: Float64Array
+  high?: Float64Array
+  low?: Float64Array
+  close?: Float64Array
+  reportJson?: string
+  errorCode?: string
+  errorMessage?: string
+  issuesJson?: string
 }
 
 export interface NativeMetrics {

@@ -19,6 +19,7 @@ use tickforge_core::{
     Strategy, TickData, Timeframe,
 };
 
+mod load;
 mod symphony;
 
 /// Error codes the TypeScript layer maps to its error classes.
