@@ -2,6 +2,15 @@ export type { BacktestOptions, BacktestResult } from './backtest.js';
 export { backtest, backtestSync } from './backtest.js';
 export type { RunSettings, TimeInput } from './config.js';
 export { buildRunConfig, toEpochMs } from './config.js';
+export type {
+  BarLoadOptions,
+  LoadedBars,
+  LoadedTicks,
+  LoadOptions,
+  LoadReport,
+  TickLoadOptions,
+} from './data/load/index.js';
+export { loadBars, loadBarsSync, loadTicks, loadTicksSync } from './data/load/index.js';
 export type { Form, Loc } from './dsl/ast.js';
 export type { Compiled, CompileOptions, Diagnostic } from './dsl/index.js';
 export { check, compile, DslError, format, formatDiagnostic, read, toDsl } from './dsl/index.js';
