@@ -1,9 +1,10 @@
 /**
- * `npm run bench`. BENCH picks the benchmarks to run, comma-separated: BENCH=backtest,optimize,cancel,symphony
+ * `npm run bench`. BENCH picks the benchmarks to run, comma-separated: BENCH=backtest,optimize,cancel,symphony,load
  * (the default runs all, in that order).
  */
 import { benchBacktest } from './backtest.bench.js';
 import { benchCancel } from './cancel.bench.js';
+import { benchLoad } from './load.bench.js';
 import { benchOptimize } from './optimize.bench.js';
 import { benchSymphony } from './symphony.bench.js';
 
@@ -12,6 +13,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   optimize: benchOptimize,
   cancel: benchCancel,
   symphony: benchSymphony,
+  load: benchLoad,
 };
 
 const picked = (process.env.BENCH ?? Object.keys(BENCHMARKS).join(','))

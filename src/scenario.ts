@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { BacktestOptions } from './backtest.js';
+import { type BarLoadOptions, loadBarsSync, loadTicksSync, type TickLoadOptions } from './data/load/index.js';
 import { loadStrategyFile } from './dsl/strategy-file.js';
 import { type Issue, ValidationError } from './errors.js';
 import { generateBars, generateTicks } from './generate.js';
@@ -28,12 +29,84 @@ const syntheticBars = syntheticTicks
   .extend({ timeframe: timeframe.optional(), count: z.number().int().positive().optional() })
   .strict();
 
-const data = z.union([
-  z.object({ ticks: z.object({ synthetic: syntheticTicks }).strict() }).strict(),
-  z.object({ bars: z.object({ synthetic: syntheticBars }).strict() }).strict(),
-  z.object({ ticks: z.object({ file: z.string() }).strict() }).strict(),
-  z.object({ bars: z.object({ file: z.string(), timeframe }).strict() }).strict(),
-]);
+const columnRef = z.union([z.string(), z.number().int().nonnegative()]);
+
+/** How a data file is read (docs/data.md section 1), next to `file`. */
+const fileOptions = {
+  format: z.enum(['auto', 'dukascopy', 'histdata', 'mt5', 'csv', 'arrow', 'parquet']).optional(),
+  timezone: z.string().optional(),
+  policy: z.enum(['error', 'skip']).optional(),
+  delimiter: z.enum([',', ';', '\t']).optional(),
+  header: z.boolean().optional(),
+  timeFormat: z.enum(['auto', 'epoch-ms', 'epoch-s', 'datetime']).optional(),
+};
+
+const FILE_OPTIONS = [...Object.keys(fileOptions), 'columns'];
+
+/**
+ * One data source: `synthetic` or `file` (with its reading options), never both. A single object
+ * rather than a union keeps zod's error paths on the offending key.
+ */
+function exactlyOneSource(s: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const has = (k: string) => s[k] !== undefined;
+  if (has('synthetic') === has('file')) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give exactly one of synthetic and file' });
+    return;
+  }
+  if (has('synthetic')) {
+    for (const k of [...FILE_OPTIONS, 'timeframe'].filter(has)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [k], message: `${k} goes with file, not synthetic` });
+    }
+  }
+}
+
+const tickSource = z
+  .object({
+    synthetic: syntheticTicks.optional(),
+    file: z.string().optional(),
+    ...fileOptions,
+    columns: z
+      .object({
+        time: columnRef.optional(),
+        bid: columnRef.optional(),
+        ask: columnRef.optional(),
+        volume: columnRef.optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine(exactlyOneSource);
+
+const barSource = z
+  .object({
+    synthetic: syntheticBars.optional(),
+    file: z.string().optional(),
+    ...fileOptions,
+    columns: z
+      .object({
+        time: columnRef.optional(),
+        open: columnRef.optional(),
+        high: columnRef.optional(),
+        low: columnRef.optional(),
+        close: columnRef.optional(),
+        volume: columnRef.optional(),
+      })
+      .strict()
+      .optional(),
+    timeframe: timeframe.optional(),
+  })
+  .strict()
+  .superRefine(exactlyOneSource);
+
+const data = z
+  .object({ ticks: tickSource.optional(), bars: barSource.optional() })
+  .strict()
+  .superRefine((d, ctx) => {
+    if ((d.ticks === undefined) === (d.bars === undefined)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give exactly one of ticks and bars' });
+    }
+  });
 
 const gridValue = z.union([
   z.array(z.number()).nonempty(),
@@ -124,14 +197,127 @@ function columns(file: string, raw: unknown, names: readonly string[]): Record<s
   return out;
 }
 
+type TickSource = z.infer<typeof tickSource>;
+type BarSource = z.infer<typeof barSource>;
+type FileSource<S> = S & { file: string };
+
+/** Columnar JSON (`{ "time": [...], ... }`) is read as before; every other file goes to the loaders. */
+function isColumnarJson(src: { file: string; format?: string }): boolean {
+  return src.format === undefined && /\.json$/i.test(src.file);
+}
+
+function loadOptions(src: TickSource | BarSource, symbol: string | undefined) {
+  const out: Record<string, unknown> = {};
+  for (const k of FILE_OPTIONS) {
+    const v = (src as Record<string, unknown>)[k];
+    if (v !== undefined) out[k] = v;
+  }
+  if (symbol !== undefined) out.symbol = symbol;
+  return out;
+}
+
+/**
+ * Checks a file source before loading: columnar JSON takes no reading options, and Parquet needs
+ * the asynchronous loader, which scenario loading (synchronous) cannot use.
+ */
+function checkFileSource(scenario: string, key: 'ticks' | 'bars', src: FileSource<TickSource | BarSource>): void {
+  const at = (k: string) => `${scenario}: data.${key}.${k}`;
+  if (isColumnarJson(src)) {
+    const given = FILE_OPTIONS.filter((k) => (src as Record<string, unknown>)[k] !== undefined);
+    if (given.length > 0) {
+      throw new ValidationError(
+        given.map((k) => ({
+          path: at(k),
+          message: `a columnar JSON file takes no reading options; ${k} goes with CSV, MT5, Dukascopy, HistData or Arrow files`,
+        })),
+      );
+    }
+    return;
+  }
+  if (src.format === 'parquet' || ((src.format ?? 'auto') === 'auto' && /\.parquet$/i.test(src.file))) {
+    throw ValidationError.at(
+      at('file'),
+      `${src.file}: Parquet files load asynchronously, which scenario files cannot do; use load${key === 'ticks' ? 'Ticks' : 'Bars'}() from the API, or convert the file to Arrow IPC or CSV`,
+    );
+  }
+}
+
+/**
+ * Runs a loader. When it refuses the file, its issues about options (`options.timezone`) are put
+ * under the scenario key (`data.ticks.timezone`); other issues follow one naming the key: the
+ * `columns` entry whose column the loader's messages quote, else `file`.
+ */
+function withSource<T>(
+  scenario: string,
+  key: 'ticks' | 'bars',
+  src: { file: string; columns?: Record<string, string | number | undefined> },
+  load: () => T,
+): T {
+  try {
+    return load();
+  } catch (e) {
+    if (!(e instanceof ValidationError)) throw e;
+    const issues = e.issues.map((i) =>
+      i.path.startsWith('options.') ? { ...i, path: `${scenario}: data.${key}.${i.path.slice(8)}` } : i,
+    );
+    if (issues.some((i, n) => i !== e.issues[n])) throw new ValidationError(issues);
+    const text = e.issues.map((i) => i.message).join('\n');
+    const mapped = Object.entries(src.columns ?? {}).find(
+      ([, ref]) => typeof ref === 'string' && text.includes(`'${ref}'`),
+    );
+    const path = mapped ? `data.${key}.columns.${mapped[0]}` : `data.${key}.file`;
+    throw new ValidationError([{ path: `${scenario}: ${path}`, message: `cannot load ${src.file}` }, ...issues]);
+  }
+}
+
+function tickFileData(scenario: string, base: string, t: FileSource<TickSource>, symbol?: string): TickData {
+  checkFileSource(scenario, 'ticks', t);
+  const path = resolve(base, t.file);
+  if (isColumnarJson(t)) {
+    const c = columns(t.file, readJson(path, 'tick file'), ['time', 'bid', 'ask']);
+    return { symbol, time: c.time!, bid: c.bid!, ask: c.ask! };
+  }
+  const { report: _report, ...loaded } = withSource(scenario, 'ticks', t, () =>
+    loadTicksSync(path, loadOptions(t, symbol) as TickLoadOptions),
+  );
+  return loaded;
+}
+
+function barFileData(scenario: string, base: string, b: FileSource<BarSource>, symbol?: string): BarData {
+  checkFileSource(scenario, 'bars', b);
+  const path = resolve(base, b.file);
+  if (isColumnarJson(b)) {
+    if (b.timeframe === undefined) {
+      throw ValidationError.at(`${scenario}: data.bars.timeframe`, 'required with a columnar JSON bar file');
+    }
+    const c = columns(b.file, readJson(path, 'bar file'), ['time', 'open', 'high', 'low', 'close', 'volume']);
+    return {
+      symbol,
+      timeframe: b.timeframe,
+      time: c.time!,
+      open: c.open!,
+      high: c.high!,
+      low: c.low!,
+      close: c.close!,
+      volume: c.volume!,
+    };
+  }
+  const options = { ...loadOptions(b, symbol), ...(b.timeframe !== undefined ? { timeframe: b.timeframe } : {}) };
+  const { report: _report, ...loaded } = withSource(scenario, 'bars', b, () =>
+    loadBarsSync(path, options as BarLoadOptions),
+  );
+  return loaded;
+}
+
 export interface LoadedScenario extends BacktestOptions {
   optimize?: OptimizeSection;
   windows?: WindowsSection;
 }
 
 /**
- * Loads a scenario file: its data (synthetic or a columnar JSON file), strategy and settings, and
- * the `optimize` and `windows` sections when present.
+ * Loads a scenario file: its data (synthetic, a columnar JSON file, or a market data file read by
+ * the synchronous loaders of docs/data.md), strategy and settings, and the `optimize` and `windows`
+ * sections when present.
  */
 export function loadScenario(file: string): LoadedScenario {
   const parsed = scenarioSchema.safeParse(readJson(file, 'scenario'));
@@ -149,32 +335,14 @@ export function loadScenario(file: string): LoadedScenario {
 
   let ticks: TickData | undefined;
   let bars: BarData | undefined;
-  if ('ticks' in s.data) {
+  if (s.data.ticks) {
     const t = s.data.ticks;
-    if ('synthetic' in t) ticks = generateTicks({ symbol: s.symbol, ...t.synthetic });
-    else {
-      const path = resolve(base, t.file);
-      const raw = readJson(path, 'tick file');
-      const c = columns(t.file, raw, ['time', 'bid', 'ask']);
-      ticks = { symbol: s.symbol, time: c.time!, bid: c.bid!, ask: c.ask! };
-    }
-  } else {
+    if (t.synthetic) ticks = generateTicks({ symbol: s.symbol, ...t.synthetic });
+    else ticks = tickFileData(file, base, t as FileSource<typeof t>, s.symbol);
+  } else if (s.data.bars) {
     const b = s.data.bars;
-    if ('synthetic' in b) bars = generateBars({ symbol: s.symbol, ...b.synthetic });
-    else {
-      const raw = readJson(resolve(base, b.file), 'bar file');
-      const c = columns(b.file, raw, ['time', 'open', 'high', 'low', 'close', 'volume']);
-      bars = {
-        symbol: s.symbol,
-        timeframe: b.timeframe,
-        time: c.time!,
-        open: c.open!,
-        high: c.high!,
-        low: c.low!,
-        close: c.close!,
-        volume: c.volume!,
-      };
-    }
+    if (b.synthetic) bars = generateBars({ symbol: s.symbol, ...b.synthetic });
+    else bars = barFileData(file, base, b as FileSource<typeof b>, s.symbol);
   }
 
   return {

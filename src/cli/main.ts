@@ -15,6 +15,7 @@ import { referenceStrategy } from '../strategies/reference.js';
 import { verify } from '../verify.js';
 import { registerDsl } from './dsl.js';
 import { describeBars, describeTicks, formatProfile, formatSummary, toJson } from './format.js';
+import { dataFileRun, registerInspect } from './inspect.js';
 import { registerBatch, registerOptimize, registerWalkForward } from './optimize.js';
 import { loadScenarioFile } from './scenario-file.js';
 import { registerSymphony } from './symphony.js';
@@ -103,18 +104,34 @@ program
   .description(
     "run a scenario file (data source, strategy, params, account), or a .clj strategy on a scenario's data or on the demo market",
   )
-  .argument('<file>', 'a scenario JSON file (its strategy may be a .clj file), or a strategy .clj file')
+  .argument(
+    '<file>',
+    'a scenario JSON file (its strategy may be a .clj file), or a strategy .clj file (IR JSON too with --ticks or --bars)',
+  )
   .option('--strategy <file>', "run this strategy (IR JSON or .clj) instead of the scenario's")
   .option('--scenario <file>', 'with a .clj argument: take the data and settings from this scenario')
+  .option('--ticks <file>', 'with a strategy argument: run it on this tick data file (docs/data.md)')
+  .option('--bars <file>', 'with a strategy argument: run it on this bar data file (docs/data.md)')
+  .option('--format <format>', 'the format of --ticks or --bars (default auto)')
   .option('--engine <engine>', 'native, js or auto (overrides the file)', engineOption)
   .option('--json', 'print the full result as JSON')
   .option('--profile', 'record the per-step profile')
   .action(
     async (
       file: string,
-      opts: { strategy?: string; scenario?: string; engine?: EngineChoice; json?: boolean; profile?: boolean },
+      opts: {
+        strategy?: string;
+        scenario?: string;
+        ticks?: string;
+        bars?: string;
+        format?: string;
+        engine?: EngineChoice;
+        json?: boolean;
+        profile?: boolean;
+      },
     ) => {
-      const { scenario, market } = runInput(file, opts);
+      const { scenario, market } =
+        opts.ticks !== undefined || opts.bars !== undefined ? await dataFileRun(file, opts) : runInput(file, opts);
       const result = await backtest({
         ...scenario,
         engine: opts.engine ?? scenario.engine,
@@ -168,6 +185,7 @@ registerBatch(program, engineOption);
 registerWalkForward(program, engineOption);
 registerDsl(program);
 registerSymphony(program);
+registerInspect(program);
 
 program
   .command('verify')
