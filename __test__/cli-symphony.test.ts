@@ -73,6 +73,43 @@ describe('tickforge symphony', () => {
   });
 });
 
+describe('tickforge symphony --data', () => {
+  it('reads one daily bar file per ticker and fails a file naming a ticker without one, at its string', () => {
+    const d = mkdtempSync(join(tmpdir(), 'tickforge-daily-'));
+    const data = generateDaily(['SPY', 'BIL'], { days: 80, seed: 5 });
+    data.tickers.forEach((t, k) => {
+      const rows = ['date,open,high,low,close'];
+      data.dates.forEach((time, i) => {
+        const o = data.open[k]?.[i] as number;
+        const c = data.close[k]?.[i] as number;
+        rows.push(`${new Date(time).toISOString().slice(0, 10)},${o},${Math.max(o, c)},${Math.min(o, c)},${c}`);
+      });
+      writeFileSync(join(d, `${t}.csv`), `${rows.join('\n')}\n`);
+    });
+    const good = join(d, 'trend.clj');
+    const other = join(d, 'tlt.clj');
+    writeFileSync(good, TREND);
+    writeFileSync(other, TREND.replace('"BIL"', '"TLT"'));
+    const fromFiles = tickforge(['symphony', good, other, '--data', d, '--json', '--engine', 'js']);
+    expect(fromFiles.status).toBe(1);
+    const out = JSON.parse(fromFiles.stdout) as {
+      files: Array<{ status: string; error?: { line: number; column: number } }>;
+      signals: { date: number; weights: Record<string, number> };
+    };
+    expect(out.files.map((f) => f.status)).toEqual(['ok', 'failed']);
+    expect(out.files[1]?.error).toMatchObject({ line: 5, column: 13 });
+    // The last day of the files is the last day of the data.
+    expect(out.signals.date).toBe(data.dates[data.dates.length - 1]);
+
+    const text = tickforge(['symphony', other, '--data', d]);
+    expect(text.stdout).toContain(`${other}:5:13: error: ticker \`TLT\` is not in the data`);
+
+    const none = tickforge(['symphony', good, '--data', join(d, 'missing')]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('no daily bar file for any of BIL, SPY');
+  });
+});
+
 describe('runSymphonies with DSL sources', () => {
   it('reports a ticker the data lacks at the string naming it, and runs the rest', async () => {
     const data = generateDaily(['SPY', 'BIL'], { days: 60, seed: 3 });

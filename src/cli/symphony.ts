@@ -1,16 +1,22 @@
 /**
  * `tickforge symphony FILE...`: runs symphony files together over daily bars, prints each file's
  * metrics (a failing file with its error, the others still run) and the consolidated allocation
- * of one day. Without a data option the bars are synthetic, seeded, one series per ticker named.
+ * of one day. The bars come from `--data DIR` (one file per ticker), else they are synthetic,
+ * seeded, one series per ticker named.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { loadBars } from '../data/load/index.js';
 import { compile, DslError } from '../dsl/index.js';
 import type { EngineChoice } from '../engine/select.js';
-import { generateDaily } from '../symphony/data.js';
+import { ValidationError } from '../errors.js';
+import { alignDaily, type DailySeries, generateDaily } from '../symphony/data.js';
 import { runSymphonies, type SymphonyBook, type SymphonySettings } from '../symphony/run.js';
+import type { DailyData } from '../symphony/types.js';
 
 interface SymphonyCliOptions {
+  data?: string;
   days: number;
   seed: number;
   rebalance?: SymphonySettings['rebalance'];
@@ -61,11 +67,11 @@ function table(rows: string[][]): string {
 }
 
 /** A failed file's error: DSL problems with their excerpts, anything else as its message. */
-function describeFailure(file: string, sources: Map<string, string>, message: string): string {
+function describeFailure(file: string, sources: Map<string, string>, message: string, tickers: string[]): string {
   const text = sources.get(file);
   if (text !== undefined) {
     try {
-      compile(text, { file });
+      compile(text, { file, tickers });
     } catch (e) {
       if (e instanceof DslError) return e.format();
     }
@@ -73,7 +79,12 @@ function describeFailure(file: string, sources: Map<string, string>, message: st
   return `${file}: error: ${message}`;
 }
 
-export function printBook(book: SymphonyBook, sources: Map<string, string>, date: string | undefined): string {
+export function printBook(
+  book: SymphonyBook,
+  sources: Map<string, string>,
+  date: string | undefined,
+  tickers: string[],
+): string {
   const out: string[] = [];
   const rows = [['file', 'return', 'CAGR', 'max DD', 'Sharpe', 'rebalances']];
   for (const f of book.files) {
@@ -85,7 +96,7 @@ export function printBook(book: SymphonyBook, sources: Map<string, string>, date
   out.push(`${ok} of ${book.files.length} symphonies ran (${book.engine} engine, run ${book.runId})`);
   if (ok > 0) out.push('', table(rows));
   const failed = book.files.filter((f) => f.status === 'failed');
-  for (const f of failed) out.push('', describeFailure(f.label, sources, f.error?.message ?? 'failed'));
+  for (const f of failed) out.push('', describeFailure(f.label, sources, f.error?.message ?? 'failed', tickers));
   if (ok > 0 && book.dates.length > 0) {
     const s = book.signals(date ?? (book.dates[book.dates.length - 1] as number));
     const held = Object.entries(s.weights).filter(([, w]) => w > 0);
@@ -98,12 +109,36 @@ export function printBook(book: SymphonyBook, sources: Map<string, string>, date
   return out.join('\n');
 }
 
+const DATA_EXTENSIONS = ['.csv', '.txt', '.arrow', '.feather', '.parquet'];
+
+/**
+ * Daily bars of `tickers` from `dir`: `TICKER.csv` (or .txt, .arrow, .feather, .parquet), any
+ * format the loader reads. A ticker without a file is left out, so the files naming it fail at
+ * the string that names it; a file that does not load is an error naming it.
+ */
+export async function loadDailyDir(dir: string, tickers: string[]): Promise<DailyData> {
+  const series: Record<string, DailySeries> = {};
+  for (const ticker of tickers) {
+    const file = DATA_EXTENSIONS.map((ext) => join(dir, `${ticker}${ext}`)).find((f) => existsSync(f));
+    if (file === undefined) continue;
+    series[ticker] = await loadBars(file, { timeframe: 'D1' });
+  }
+  if (Object.keys(series).length === 0) {
+    throw ValidationError.at(
+      dir,
+      `no daily bar file for any of ${tickers.join(', ')} (expected TICKER.csv and the like)`,
+    );
+  }
+  return alignDaily(series);
+}
+
 export function registerSymphony(program: Command): void {
   program
     .command('symphony')
     .description('run symphony files (defsymphony) together and print the consolidated allocation')
     .argument('<files...>', 'symphony files (.clj)')
-    .option('--days <n>', 'synthetic daily bars per ticker', positiveInt('days'), 2520)
+    .option('--data <dir>', 'daily bars per ticker: DIR/TICKER.csv (any format tickforge reads)')
+    .option('--days <n>', 'synthetic daily bars per ticker (without --data)', positiveInt('days'), 2520)
     .option('--seed <n>', 'seed of the synthetic bars', positiveInt('seed'), 1)
     .option('--rebalance <rule>', 'daily, weekly, monthly or a drift threshold (overrides the files)', rebalanceOption)
     .option('--fill-at <when>', 'close (same day) or open (next day)', 'close')
@@ -137,7 +172,11 @@ export function registerSymphony(program: Command): void {
           // reported by runSymphonies, in file order
         }
       }
-      const data = generateDaily([...tickers].sort(), { days: opts.days, seed: opts.seed });
+      const named = [...tickers].sort();
+      const data =
+        opts.data !== undefined
+          ? await loadDailyDir(opts.data, named)
+          : generateDaily(named, { days: opts.days, seed: opts.seed });
       const book = await runSymphonies(inputs, data, {
         engine: opts.engine,
         fillAt: opts.fillAt,
@@ -167,7 +206,7 @@ export function registerSymphony(program: Command): void {
           )}\n`,
         );
       } else {
-        process.stdout.write(`${printBook(book, sources, opts.date)}\n`);
+        process.stdout.write(`${printBook(book, sources, opts.date, data.tickers)}\n`);
       }
       if (failed) process.exitCode = 1;
     });
