@@ -42,7 +42,7 @@ describe('tickforge inspect', () => {
     expect(r.stdout).toMatch(/Rows skipped\s+0\n/);
     expect(r.stdout).toContain(new Date(T0).toISOString());
     expect(r.stdout).toContain(new Date(T0 + 4000).toISOString());
-    expect(r.stdout).toContain('1.2 / 1.20 / 1.2 pips, EURUSD');
+    expect(r.stdout).toContain('1.20 / 1.20 / 1.20 pips, EURUSD');
     expect(r.stdout).toMatch(/Gaps\s+none/);
     expect(r.stdout).not.toContain('First problems');
   });
@@ -144,5 +144,14 @@ describe('tickforge inspect', () => {
     const badFormat = tickforge(['inspect', text, '--format', 'xlsx']);
     expect(badFormat.status).not.toBe(0);
     expect(badFormat.stderr).toContain('format must be one of');
+  });
+});
+
+describe('tickforge inspect, an empty file', () => {
+  it('says a header-only file has no data rows and exits 1', () => {
+    const path = file('EURUSD_empty.csv', 'timestamp,askPrice,bidPrice,askVolume,bidVolume\n');
+    const r = tickforge(['inspect', path]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${path}: no data rows to use`);
   });
 });

@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative as relativePath } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { splitFields } from '../src/data/load/csv.js';
 import { cachePath } from '../src/data/load/index.js';
@@ -335,6 +335,9 @@ describe('cache', () => {
     const c = await loadTicks(p, { engine: 'js' });
     expect(c.report.fromCache).toBe(true);
     expect(c.time).toEqual(a.time);
+    // Reached by another spelling of the path, the report names the path as given.
+    const relative = relativePath(process.cwd(), p);
+    expect(loadTicksSync(relative, { engine: 'js' }).report).toMatchObject({ path: relative, fromCache: true });
   });
 
   it('is invalidated by the mtime and by options; cache: false neither reads nor writes', () => {

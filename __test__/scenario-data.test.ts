@@ -196,3 +196,26 @@ describe('scenario data files', () => {
     expect(message).toContain('bid_px');
   });
 });
+
+describe('rows a scenario skips', () => {
+  it('are reported on stderr with their count, reasons and first rows', () => {
+    const file = write(
+      'skip.csv',
+      [
+        'time,bid,ask',
+        '1704067200000,1.1,1.1001',
+        '1704067201000,1.1,1.0999',
+        '1704067202000,x,1.1001',
+        ...Array.from({ length: 40 }, (_, i) => `${1704067203000 + i * 60_000},1.1,1.1001`),
+      ].join('\n'),
+    );
+    const s = scenario({ data: { ticks: { file, policy: 'skip' } }, strategy: 'reference' });
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'tickforge.cjs'), 'run', s, '--engine', 'js'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('2 of 43 rows skipped (crossed 1, unparseable 1; first at rows 3, 4)');
+  });
+});

@@ -2,10 +2,17 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { BacktestOptions } from './backtest.js';
-import { type BarLoadOptions, loadBarsSync, loadTicksSync, type TickLoadOptions } from './data/load/index.js';
+import {
+  type BarLoadOptions,
+  type LoadReport,
+  loadBarsSync,
+  loadTicksSync,
+  type TickLoadOptions,
+} from './data/load/index.js';
 import { loadStrategyFile } from './dsl/strategy-file.js';
 import { type Issue, ValidationError } from './errors.js';
 import { generateBars, generateTicks } from './generate.js';
+import { logger } from './log.js';
 import { referenceStrategy } from './strategies/reference.js';
 import { type BarData, type StrategyIR, TIMEFRAMES, type TickData, type Timeframe } from './types.js';
 
@@ -270,6 +277,26 @@ function withSource<T>(
   }
 }
 
+/**
+ * Rows a `policy: 'skip'` load dropped are never silent: a warning (on stderr, at the default log
+ * level) names the file, the count by reason and the first rows.
+ */
+function noteSkipped(scenario: string, key: 'ticks' | 'bars', report: LoadReport): void {
+  const { total, byReason, first } = report.skipped;
+  if (total === 0) return;
+  const reasons = Object.entries(byReason)
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(', ');
+  const rows = first
+    .slice(0, 3)
+    .map((r) => r.row)
+    .join(', ');
+  logger().warn(
+    { scenario, data: key, file: report.path, skipped: report.skipped },
+    `${report.path}: ${total} of ${report.rowsRead} rows skipped (${reasons}; first at rows ${rows}); \`tickforge inspect\` lists them`,
+  );
+}
+
 function tickFileData(scenario: string, base: string, t: FileSource<TickSource>, symbol?: string): TickData {
   checkFileSource(scenario, 'ticks', t);
   const path = resolve(base, t.file);
@@ -277,9 +304,10 @@ function tickFileData(scenario: string, base: string, t: FileSource<TickSource>,
     const c = columns(t.file, readJson(path, 'tick file'), ['time', 'bid', 'ask']);
     return { symbol, time: c.time!, bid: c.bid!, ask: c.ask! };
   }
-  const { report: _report, ...loaded } = withSource(scenario, 'ticks', t, () =>
+  const { report, ...loaded } = withSource(scenario, 'ticks', t, () =>
     loadTicksSync(path, loadOptions(t, symbol) as TickLoadOptions),
   );
+  noteSkipped(scenario, 'ticks', report);
   return loaded;
 }
 
@@ -303,9 +331,8 @@ function barFileData(scenario: string, base: string, b: FileSource<BarSource>, s
     };
   }
   const options = { ...loadOptions(b, symbol), ...(b.timeframe !== undefined ? { timeframe: b.timeframe } : {}) };
-  const { report: _report, ...loaded } = withSource(scenario, 'bars', b, () =>
-    loadBarsSync(path, options as BarLoadOptions),
-  );
+  const { report, ...loaded } = withSource(scenario, 'bars', b, () => loadBarsSync(path, options as BarLoadOptions));
+  noteSkipped(scenario, 'bars', report);
   return loaded;
 }
 

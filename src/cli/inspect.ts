@@ -170,7 +170,7 @@ export function formatInspection(x: Inspection): string {
   if (r.spread) {
     const s = r.spread;
     const inPips = x.spreadPips
-      ? ` (${x.spreadPips.min.toFixed(1)} / ${x.spreadPips.mean.toFixed(2)} / ${x.spreadPips.max.toFixed(1)} pips, ${x.symbol})`
+      ? ` (${x.spreadPips.min.toFixed(2)} / ${x.spreadPips.mean.toFixed(2)} / ${x.spreadPips.max.toFixed(2)} pips, ${x.symbol})`
       : '';
     pairs.push(['Spread min/mean/max', `${price(s.min)} / ${price(s.mean)} / ${price(s.max)}${inPips}`]);
   }
@@ -223,7 +223,9 @@ export function registerInspect(program: Command): void {
       } else {
         process.stdout.write(`${formatInspection(x)}\n`);
       }
-      if (x.report.skipped.total > 0) process.exitCode = 1;
+      // A file with bad rows, or with no usable row at all, is not fit to run as it is.
+      if (x.report.skipped.total > 0 || x.report.rows === 0) process.exitCode = 1;
+      if (x.report.rows === 0 && !opts.json) process.stderr.write(`${file}: no data rows to use\n`);
     });
 }
 

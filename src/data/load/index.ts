@@ -85,7 +85,9 @@ function cached(file: string, plan: CsvPlan, t0: number): Loaded | null {
   if (plan.src === null) return null;
   const hit = readCache(file, plan.src, plan.fp);
   if (hit === null) return null;
-  hit.report = { ...hit.report, fromCache: true, elapsedMs: performance.now() - t0 };
+  // The report is the original load's (its `engine` is the parser that made the columns), for the
+  // path as given this time.
+  hit.report = { ...hit.report, path: file, fromCache: true, elapsedMs: performance.now() - t0 };
   return hit;
 }
 
