@@ -66,10 +66,40 @@ describe('tickforge symphony', () => {
     expect(total).toBeLessThanOrEqual(1 + 1e-12);
   });
 
-  it('refuses a bad option with a message naming it', () => {
+  it('refuses a bad option with a message naming it, never a stack trace', () => {
     const r = tickforge(['symphony', join(fixtures, 'risk-parity.clj'), '--rebalance', 'hourly']);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('rebalance must be daily, weekly, monthly or a drift threshold');
+    expect(r.stderr).toContain('rebalance must be daily, weekly, monthly');
+    const f = tickforge(['symphony', join(fixtures, 'risk-parity.clj'), '--fill-at', 'mid']);
+    expect(f.status).not.toBe(0);
+    expect(f.stderr).toContain('fill-at must be close or open');
+    expect(f.stderr).not.toContain('    at ');
+    const d = tickforge(['symphony', join(fixtures, 'risk-parity.clj'), '--days', '60', '--date', '2020-02-30']);
+    expect(d.status).not.toBe(0);
+    expect(d.stderr).toContain('"2020-02-30" is not a valid time');
+  });
+
+  it('gives a file the same synthetic bars whatever files run with it, and no spurious ticker errors', () => {
+    const d = mkdtempSync(join(tmpdir(), 'tickforge-sym-'));
+    const good = join(d, 'trend.clj');
+    const typo = join(d, 'typo.clj');
+    writeFileSync(good, TREND);
+    writeFileSync(typo, TREND.replace('(asset "BIL")', '(asset "TLT")').replace('weight', 'x').replace('(if', '(iff'));
+    const alone = JSON.parse(tickforge(['symphony', good, '--days', '300', '--json']).stdout);
+    const withOthers = tickforge([
+      'symphony',
+      join(fixtures, 'sector-momentum.clj'),
+      good,
+      typo,
+      '--days',
+      '300',
+      '--json',
+    ]);
+    const together = JSON.parse(withOthers.stdout);
+    expect(together.files[1].metrics).toEqual(alone.files[0].metrics);
+    const text = tickforge(['symphony', good, typo, '--days', '300']);
+    expect(text.stdout).toContain('unknown operator `iff`');
+    expect(text.stdout).not.toContain('is not in the data');
   });
 });
 
@@ -126,5 +156,26 @@ describe('runSymphonies with DSL sources', () => {
     expect(book.files[0]?.error).toMatchObject({ file: 'typo.clj', line: 5, column: 13 });
     expect(book.files[0]?.error?.message).toContain('BILL');
     expect(book.tickers).toEqual(['BIL', 'SPY']);
+  });
+
+  it('refuses to consolidate when no file ran, rather than answer 100% cash', async () => {
+    const data = generateDaily(['SPY', 'BIL'], { days: 30, seed: 3 });
+    const book = await runSymphonies([{ source: '(defsymphony "x" {} (asset))', path: 'x.clj' }], data, {
+      engine: 'js',
+    });
+    expect(book.files[0]?.status).toBe('failed');
+    expect(() => book.signals('2020-01-20')).toThrow(/all 1 symphonies failed: there is no allocation to consolidate/);
+  });
+});
+
+describe('tickforge check --tickers', () => {
+  it('reports a symphony ticker the data lacks, at its string', () => {
+    const d = mkdtempSync(join(tmpdir(), 'tickforge-sym-'));
+    const file = join(d, 'trend.clj');
+    writeFileSync(file, TREND);
+    expect(tickforge(['check', file, '--tickers', 'SPY,BIL']).status).toBe(0);
+    const r = tickforge(['check', file, '--tickers', 'SPY, QQQ']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`${file}:5:13: error: ticker \`BIL\` is not in the data`);
   });
 });

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Form } from '../src/dsl/ast.js';
 import { DslError, formatDiagnostic } from '../src/dsl/errors.js';
@@ -93,6 +95,8 @@ describe('reader', () => {
     ['(x 12abc)', 1, 4, 'invalid number `12abc`'],
     ['(x 1e999)', 1, 4, 'out of range'],
     ['(x #{})', 1, 4, 'unexpected character `#`'],
+    ['(> x .5)', 1, 6, 'invalid number `.5`'],
+    ['(> x -.5)', 1, 6, 'invalid number `-.5`'],
     ['(x :)', 1, 4, 'invalid keyword'],
   ])('rejects %j at %i:%i', (src, line, column, message) => {
     const e = readErr(src);
@@ -171,5 +175,21 @@ describe('printer', () => {
     const printed = printForms(forms);
     expect(printed).toBe('"tab\\there \\"q\\" \\u0001"\n');
     expect(read(printed).map(bare)).toEqual(forms.map(bare));
+  });
+});
+
+describe('the shipped DSL files', () => {
+  it('are in canonical form (tickforge fmt --check passes)', () => {
+    const dirs = [join(__dirname, '..', 'examples'), join(__dirname, 'fixtures', 'symphonies')];
+    const files = dirs.flatMap((d) =>
+      readdirSync(d)
+        .filter((f) => f.endsWith('.clj'))
+        .map((f) => join(d, f)),
+    );
+    expect(files.length).toBeGreaterThanOrEqual(14);
+    for (const f of files) {
+      const text = readFileSync(f, 'utf8');
+      expect(format(text, { file: f }), f).toBe(text);
+    }
   });
 });

@@ -636,7 +636,7 @@ describe('symphony files', () => {
       { engine: 'js' },
     );
     expect(book.files[0]?.status).toBe('failed');
-    expect(book.files[0]?.error).toMatchObject({ code: 'ERR_TICKFORGE_VALIDATION', file: 'bad.clj', line: 7 });
+    expect(book.files[0]?.error).toMatchObject({ code: 'ERR_TICKFORGE_VALIDATION', file: 'bad.clj', line: 8 });
     expect(book.files[0]?.error?.message).toContain('unknown indicator `moving-avrage-price`');
     expect(book.files[1]?.status).toBe('ok');
   });

@@ -20,12 +20,23 @@ export interface RunSettings {
 export function toEpochMs(value: TimeInput, path: string): number {
   const ms = typeof value === 'number' ? value : value instanceof Date ? value.getTime() : parseIsoUtc(value);
   if (!Number.isFinite(ms)) {
-    throw ValidationError.at(path, `${JSON.stringify(value)} is not a valid time (epoch ms or ISO date)`);
+    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    throw ValidationError.at(path, `${shown} is not a valid time (epoch ms or ISO date)`);
   }
   return ms;
 }
 
+/** Whether a leading `YYYY-MM-DD` names a real day (Date.parse rolls 2020-02-30 over to March). */
+function realDay(s: string): boolean {
+  const m = /^(\d{4})-(\d\d)-(\d\d)/.exec(s);
+  if (!m) return true;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const last = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= last;
+}
+
 function parseIsoUtc(s: string): number {
+  if (!realDay(s)) return Number.NaN;
   // A date-time without a zone is read as UTC, never as the machine's local time.
   const hasZone = /([zZ]|[+-]\d\d:?\d\d)$/.test(s);
   const iso = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/.test(s) && !hasZone ? `${s.replace(' ', 'T')}Z` : s;

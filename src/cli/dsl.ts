@@ -14,7 +14,7 @@ function readSource(file: string): { text: string } | { error: string } {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Checks every file; prints each problem with its excerpt and a summary. Returns the exit code. */
-export function checkFiles(files: string[], out: (s: string) => void): number {
+export function checkFiles(files: string[], out: (s: string) => void, tickers?: readonly string[]): number {
   let bad = 0;
   let problems = 0;
   for (const file of files) {
@@ -26,7 +26,7 @@ export function checkFiles(files: string[], out: (s: string) => void): number {
       continue;
     }
     try {
-      const r = compile(src.text, { file });
+      const r = compile(src.text, tickers ? { file, tickers } : { file });
       out(`${file}: ok (${r.kind} ${r.ir.name})\n`);
     } catch (e) {
       if (!(e instanceof DslError)) throw e;
@@ -110,8 +110,13 @@ export function registerDsl(program: Command): void {
     .command('check')
     .description('check DSL files (defstrategy, defsymphony): every problem with its line, column and excerpt')
     .argument('<files...>', '.clj files')
-    .action((files: string[]) => {
-      const code = checkFiles(files, (s) => process.stdout.write(s));
+    .option('--tickers <list>', 'symphonies: the tickers the data has (comma-separated); any other is an error')
+    .action((files: string[], opts: { tickers?: string }) => {
+      const tickers = opts.tickers
+        ?.split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '');
+      const code = checkFiles(files, (s) => process.stdout.write(s), tickers);
       if (code !== 0) process.exitCode = code;
     });
 

@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { loadBars } from '../data/load/index.js';
-import { compile, DslError } from '../dsl/index.js';
+import type { Form } from '../dsl/ast.js';
+import { compile, DslError, read } from '../dsl/index.js';
 import type { EngineChoice } from '../engine/select.js';
 import { ValidationError } from '../errors.js';
 import { alignDaily, type DailySeries, generateDaily } from '../symphony/data.js';
@@ -42,6 +43,11 @@ function nonNegative(name: string) {
     if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number >= 0`);
     return n;
   };
+}
+
+function fillAtOption(v: string): 'close' | 'open' {
+  if (v !== 'close' && v !== 'open') throw new InvalidArgumentError('fill-at must be close or open');
+  return v;
 }
 
 function rebalanceOption(v: string): SymphonySettings['rebalance'] {
@@ -109,6 +115,36 @@ export function printBook(
   return out.join('\n');
 }
 
+/**
+ * The tickers a file names: its IR's when it compiles; otherwise every string that follows an
+ * operator (`(asset "SPY")`, `(rsi "QQQ" 10)`), so that a file failing for another reason is not
+ * also told its tickers are missing. Nothing for a file that does not even read.
+ */
+function namedTickers(text: string, file: string): string[] {
+  try {
+    const r = compile(text, { file });
+    return r.kind === 'symphony' ? r.ir.tickers : [];
+  } catch {
+    // reported by runSymphonies, in file order
+  }
+  const out: string[] = [];
+  const walk = (forms: Form[]) => {
+    for (const f of forms) {
+      if (f.kind !== 'list' && f.kind !== 'vector' && f.kind !== 'map') continue;
+      const [head, arg] = f.items;
+      if (f.kind === 'list' && head?.kind === 'symbol' && arg?.kind === 'string' && arg.value !== '')
+        out.push(arg.value);
+      walk(f.items);
+    }
+  };
+  try {
+    walk(read(text, { file }));
+  } catch {
+    // a syntax error: runSymphonies reports it
+  }
+  return out;
+}
+
 const DATA_EXTENSIONS = ['.csv', '.txt', '.arrow', '.feather', '.parquet'];
 
 /**
@@ -141,16 +177,13 @@ export function registerSymphony(program: Command): void {
     .option('--days <n>', 'synthetic daily bars per ticker (without --data)', positiveInt('days'), 2520)
     .option('--seed <n>', 'seed of the synthetic bars', positiveInt('seed'), 1)
     .option('--rebalance <rule>', 'daily, weekly, monthly or a drift threshold (overrides the files)', rebalanceOption)
-    .option('--fill-at <when>', 'close (same day) or open (next day)', 'close')
+    .option('--fill-at <when>', 'close (same day) or open (next day)', fillAtOption, 'close')
     .option('--commission <pct>', 'percent of traded notional', nonNegative('commission'), 0)
     .option('--capital <amount>', 'initial capital per file', nonNegative('capital'), 10_000)
     .option('--date <date>', 'day of the consolidated allocation (default: the last day)')
     .option('--engine <engine>', 'native, js or auto', 'auto')
     .option('--json', 'print the results as JSON')
     .action(async (files: string[], opts: SymphonyCliOptions) => {
-      if (opts.fillAt !== 'close' && opts.fillAt !== 'open') {
-        throw new InvalidArgumentError('--fill-at must be close or open');
-      }
       const sources = new Map<string, string>();
       const tickers = new Set<string>();
       const inputs: Array<{ source: string; path: string }> = [];
@@ -165,12 +198,7 @@ export function registerSymphony(program: Command): void {
         }
         sources.set(file, text);
         inputs.push({ source: text, path: file });
-        try {
-          const r = compile(text, { file });
-          if (r.kind === 'symphony') for (const t of r.ir.tickers) tickers.add(t);
-        } catch {
-          // reported by runSymphonies, in file order
-        }
+        for (const t of namedTickers(text, file)) tickers.add(t);
       }
       const named = [...tickers].sort();
       const data =

@@ -122,6 +122,10 @@ class Reader {
       if (name === '' || name.includes(':')) this.fail(start, line, column, `invalid keyword \`${text}\``);
       return { kind: 'keyword', name, loc };
     }
+    if (/^[+-]?\.\d/.test(text)) {
+      const fixed = text.replace('.', '0.');
+      this.fail(start, line, column, `invalid number \`${text}\``, `write \`${fixed}\``);
+    }
     if (/^[+-]?\d/.test(text)) {
       if (!NUMBER.test(text)) {
         this.fail(start, line, column, `invalid number \`${text}\``, 'write numbers as 12, -3.5 or 1.5e-3');

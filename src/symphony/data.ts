@@ -187,19 +187,26 @@ export interface GenerateDailyOptions {
   start?: number;
 }
 
-/** The generator seed of ticker `index` under `seed` (a fixed integer mix, in [0, 2^32)). */
-export function tickerSeed(seed: number, index: number): number {
+/**
+ * The generator seed of a ticker under `seed`: a fixed integer mix of the seed and the name's
+ * UTF-16 code units, in [0, 2^32). It depends on the name alone, so a ticker's series is the same
+ * whichever other tickers are generated with it.
+ */
+export function tickerSeed(seed: number, ticker: string): number {
   let h = (seed ^ 0x9e3779b9) >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
-  h = (h + Math.imul(index + 1, 0xc2b2ae35)) >>> 0;
-  h = Math.imul(h ^ (h >>> 13), 0x27d4eb2f) >>> 0;
+  for (let i = 0; i < ticker.length; i++) {
+    h = (h + Math.imul(ticker.charCodeAt(i) + 1, 0xc2b2ae35)) >>> 0;
+    h = Math.imul(h ^ (h >>> 13), 0x27d4eb2f) >>> 0;
+  }
   return (h ^ (h >>> 16)) >>> 0;
 }
 
 /**
  * Seeded synthetic daily data: each ticker is the seeded D1 bar generator (docs/semantics.md
- * section 9) with its own seed (`tickerSeed(seed, index)`) and start price (`500 + (53 * index)
- * mod 500`), aligned with `alignDaily`.
+ * section 9) with its own seed `tickerSeed(seed, ticker)` and start price `500 + (that seed mod
+ * 500)`, aligned with `alignDaily`. A ticker's series depends only on its name, the seed, `days`
+ * and `start`.
  */
 export function generateDaily(tickers: string[], opts: GenerateDailyOptions): DailyData {
   const seed = opts.seed ?? 1;
@@ -219,8 +226,8 @@ export function generateDaily(tickers: string[], opts: GenerateDailyOptions): Da
       symbol: t,
       timeframe: 'D1',
       count: opts.days,
-      seed: tickerSeed(seed, i),
-      startPrice: 500 + ((53 * i) % 500),
+      seed: tickerSeed(seed, t),
+      startPrice: 500 + (tickerSeed(seed, t) % 500),
       digits: 2,
       start: opts.start ?? Date.UTC(2020, 0, 1),
       engine: 'js',

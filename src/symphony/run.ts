@@ -499,7 +499,15 @@ function makeBook(
     });
     return rec;
   };
+  const checkAny = () => {
+    if (ok.length === 0) {
+      // An empty allocation would read as 100% cash to a live consumer.
+      const why = files.length === 0 ? 'no symphony was given' : `all ${files.length} symphonies failed`;
+      throw ValidationError.at('files', `${why}: there is no allocation to consolidate`);
+    }
+  };
   const consolidated = (dayIndex: number): Record<string, number> => {
+    checkAny();
     checkDay(dayIndex);
     const acc = new Float64Array(tickers.length);
     let total = 0;
@@ -520,6 +528,7 @@ function makeBook(
     return rec;
   };
   const signals = (date: number | Date | string): SymphonySignals => {
+    checkAny();
     const ms = toEpochMs(date, 'date');
     let lo = 0;
     let hi = nDays;
