@@ -206,6 +206,93 @@ describe.skipIf(!hasNative)('native and js parsers agree', () => {
   });
 });
 
+/** Ticks with wild future times, steps back and MT5-like rows, for the look-ahead rule. */
+function randomWildTicks(seed: number): string {
+  const r = rng(seed);
+  const lines = ['time,bid,ask'];
+  let t = 1704153600000;
+  for (let i = 0; i < 300; i++) {
+    t += Math.floor(r() * 1000);
+    const x = r();
+    const time = x < 0.05 ? t + 1e9 : x < 0.1 ? t - 3000 : x < 0.12 ? t - 1e9 : t;
+    lines.push(r() < 0.04 ? 'x,1,1' : `${time},1.1,${r() < 0.03 ? '1.0' : '1.2'}`);
+    if (r() < 0.04) lines.push(lines[lines.length - 1] as string);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function utf16(text: string, bigEndian: boolean): Buffer {
+  const le = Buffer.from(text, 'utf16le');
+  const body = bigEndian ? Buffer.from(le).swap16() : le;
+  return Buffer.concat([Buffer.from(bigEndian ? [0xfe, 0xff] : [0xff, 0xfe]), body]);
+}
+
+describe.skipIf(!hasNative)('native and js parsers agree on real-world input', () => {
+  const dropPath = (o: Outcome) =>
+    'report' in o ? { columns: o.columns, report: { ...o.report, path: '' } } : { issues: 'x' };
+
+  it('UTF-16 files (both byte orders) load as their UTF-8 text does', () => {
+    for (let seed = 1; seed <= 15; seed++) {
+      const files: Array<['ticks' | 'bars', string]> = [
+        ['ticks', randomTicks(seed)],
+        ['bars', randomBars(seed)],
+        ['ticks', randomMt5Ticks(seed).replaceAll('\n', '\r\n')],
+      ];
+      for (const [k, [kind, text]] of files.entries()) {
+        const options: LoadOptions = { policy: 'skip', ...(kind === 'bars' ? { timeframe: 'M1' as const } : {}) };
+        const p8 = join(tmp, `u8-${seed}-${k}.csv`);
+        writeFileSync(p8, text);
+        const [plain] = both(kind, p8, options);
+        for (const be of [false, true]) {
+          const p = join(tmp, `u16-${seed}-${k}-${be ? 'be' : 'le'}.csv`);
+          writeFileSync(p, utf16(text, be));
+          const [a, b] = both(kind, p, options);
+          expect(a, `seed ${seed} ${p}`).toEqual(b);
+          expect(dropPath(a)).toEqual(dropPath(plain));
+        }
+      }
+    }
+  });
+
+  it('on wild times, both policies', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const p = join(tmp, `w${seed}.csv`);
+      writeFileSync(p, randomWildTicks(seed));
+      for (const policy of ['error', 'skip'] as const) {
+        const [a, b] = both('ticks', p, { policy });
+        expect(a, `seed ${seed} ${policy}`).toEqual(b);
+      }
+    }
+  });
+
+  it('binary, CR-only, JForex and dukascopy-node inputs', () => {
+    const inputs: Array<[string | number[], LoadOptions]> = [
+      [[0x1f, 0x8b, 8, 0, 0, 0, 0], {}],
+      ['ARROW1\0\0time', { format: 'csv' }],
+      [[0xff, 0xff, 0xff, 0xff, 0x10, 0, 0, 0], { format: 'csv' }],
+      ['PAR1\u0015\u0004', { format: 'histdata' }],
+      ['\n time,bid\0,ask\n1,1,1\n', {}],
+      ['t\0i\0m\0e\0\n\0', {}],
+      ['time,bid,ask\r1704153600000,1,2\r', {}],
+      ['time,bid,ask\r\r\n1704153600000,1,2\n', {}],
+      ['PAR', {}],
+      ['\u00ff\u00fe', {}],
+      ['Gmt time,Ask,Bid,AskVolume,BidVolume\n01.01.2024 22:00:00.123,1.2,1.1,1,2\n31.04.2024 00:00,1.2,1.1,1,2\n', {}],
+      ['timestamp,askPrice,bidPrice\n1704153600000,1.2,1.1\n1704153600001,1.2\n', { policy: 'skip' }],
+      ['time,bid,ask\n02.01.2024 00:00:00.5,1.1,1.2\n2024.01.02 00:00:01,1.1,1.2\n', { timezone: '+01:00' }],
+      ['<DATE>\t<TIME>\t<BID>\t<ASK>\t<LAST>\n2024.01.02\t00:00:00\t\t\t1.1\n2024.01.02\t00:00:01\t1.1\t1.2\t\n', {}],
+    ];
+    for (const [k, [bytes, options]] of inputs.entries()) {
+      const p = join(tmp, `x${k}.csv`);
+      writeFileSync(p, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes));
+      for (const policy of ['error', 'skip'] as const) {
+        const [a, b] = both('ticks', p, { policy, ...options });
+        expect(a, `${JSON.stringify(bytes)} ${policy}`).toEqual(b);
+      }
+    }
+  });
+});
+
 describe.skipIf(hasNative)('native and js parsers agree', () => {
   it.skip('skipped: the loaded binding has no loadCsv (build it with `npm run build:native`)', () => {});
 });

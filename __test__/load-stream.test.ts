@@ -23,24 +23,29 @@ const columnsOf = (d: object) =>
   Object.fromEntries(Object.entries(d).filter(([k]) => k !== 'report' && k !== 'symbol' && k !== 'timeframe'));
 
 describe('loading from a stream', () => {
-  it.each(['dukascopy.csv', 'histdata.csv', 'mt5-ticks.csv', 'ticks-semicolon.csv'])(
-    '%s gives the file load’s columns and counts, in any chunking',
-    async (file) => {
-      const fromFile = await loadTicks(join(FIX, file), { engine: 'js', cache: false });
-      for (const size of [1, 7, 4096]) {
-        const fromStream = await loadTicks(chunked(file, size), { name: file });
-        expect(columnsOf(fromStream)).toEqual(columnsOf(fromFile));
-        expect(fromStream.report).toMatchObject({
-          path: file,
-          format: fromFile.report.format,
-          rows: fromFile.report.rows,
-          rowsRead: fromFile.report.rowsRead,
-          engine: 'js',
-          fromCache: false,
-        });
-      }
-    },
-  );
+  it.each([
+    'dukascopy.csv',
+    'histdata.csv',
+    'mt5-ticks.csv',
+    'ticks-semicolon.csv',
+    'mt5-ticks-utf16.csv',
+    'dukascopy-jforex.csv',
+    'dukascopy-node.csv',
+  ])('%s gives the file load’s columns and counts, in any chunking', async (file) => {
+    const fromFile = await loadTicks(join(FIX, file), { engine: 'js', cache: false });
+    for (const size of [1, 7, 4096]) {
+      const fromStream = await loadTicks(chunked(file, size), { name: file });
+      expect(columnsOf(fromStream)).toEqual(columnsOf(fromFile));
+      expect(fromStream.report).toMatchObject({
+        path: file,
+        format: fromFile.report.format,
+        rows: fromFile.report.rows,
+        rowsRead: fromFile.report.rowsRead,
+        engine: 'js',
+        fromCache: false,
+      });
+    }
+  });
 
   it('reads bars from an fs stream and Arrow and Parquet by their magic bytes', async () => {
     const bars = await loadBars(createReadStream(join(FIX, 'mt5-bars.csv')));
@@ -55,6 +60,36 @@ describe('loading from a stream', () => {
     const parquet = await loadBars(chunked('bars.parquet', 64));
     expect(columnsOf(parquet)).toEqual(columnsOf(await loadBars(join(FIX, 'bars.parquet'))));
     expect(parquet.report.format).toBe('parquet');
+  });
+
+  it('decodes UTF-16 streams by their byte order mark, split anywhere', async () => {
+    const fromFile = await loadTicks(join(FIX, 'mt5-ticks.csv'), { engine: 'js', cache: false });
+    const le = readFileSync(join(FIX, 'mt5-ticks-utf16.csv'));
+    const be = Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(le.subarray(2)).swap16()]);
+    for (const bytes of [le, be]) {
+      for (const size of [1, 3, 5]) {
+        const parts: Uint8Array[] = [];
+        for (let i = 0; i < bytes.length; i += size) parts.push(new Uint8Array(bytes.subarray(i, i + size)));
+        const r = await loadTicks(Readable.from(parts));
+        expect(columnsOf(r)).toEqual(columnsOf(fromFile));
+        expect(r.report).toMatchObject({ format: 'mt5', rows: fromFile.report.rows });
+      }
+    }
+  });
+
+  it('refuses binary streams up front', async () => {
+    const cases: Array<[Buffer[], object, string]> = [
+      [[Buffer.from([0x1f]), Buffer.from([0x8b, 8, 0])], {}, 'feed: not a text file (looks like gzip)'],
+      [[Buffer.from('PAR1\u0015\u0004')], { format: 'csv' }, 'feed: not a text file (looks like Parquet)'],
+      [[Buffer.from('ARROW1\0\0')], { format: 'dukascopy' }, 'feed: not a text file (looks like Arrow)'],
+      [[Buffer.from('time,bid\0,ask\n')], {}, 'feed: not a text file (looks like binary data)'],
+      [[Buffer.from('time,bid,ask\r1,1,1\r')], {}, 'feed: lines end with CR only; convert them to LF or CRLF'],
+    ];
+    for (const [parts, o, message] of cases) {
+      const e = await loadTicks(Readable.from(parts), { name: 'feed', ...o }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(ValidationError);
+      expect((e as ValidationError).message).toBe(message);
+    }
   });
 
   it('names the stream in row errors, and reports a failing stream', async () => {

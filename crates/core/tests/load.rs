@@ -669,3 +669,283 @@ fn streams_two_million_rows() {
     assert_eq!(r.last, Some(T0 + (N - 1) as f64 * 250.0));
     assert_eq!(r.gaps.count, 0);
 }
+
+// ------------------------------------------------------------------------------- real-world input
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/../../__test__/fixtures/data/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+    let mut out = if big_endian {
+        vec![0xFE, 0xFF]
+    } else {
+        vec![0xFF, 0xFE]
+    };
+    for u in text.encode_utf16() {
+        out.extend_from_slice(&if big_endian {
+            u.to_be_bytes()
+        } else {
+            u.to_le_bytes()
+        });
+    }
+    out
+}
+
+#[test]
+fn utf16_files_load_like_utf8() {
+    let o = LoadOptions::from_json(r#"{"kind":"ticks"}"#).unwrap();
+    let a = load_file(&fixture("mt5-ticks.csv"), &o).unwrap();
+    let b = load_file(&fixture("mt5-ticks-utf16.csv"), &o).unwrap();
+    assert_eq!(a.columns, b.columns);
+    assert_eq!(b.report.format, "mt5");
+    assert_eq!(
+        (a.report.rows_read, a.report.rows),
+        (b.report.rows_read, b.report.rows)
+    );
+
+    // Both byte orders, a non-ASCII character and a row long enough to cross decode chunks.
+    let long = "x".repeat(70_000);
+    let text = format!("time,bid,ask,note\n1704153600000,1.1,1.2,é\n1704153600100,1.1,1.2,{long}\r\n1704153600200,1.1,1.3,𝄞\n");
+    let plain = load(&text, "{}").unwrap();
+    for be in [false, true] {
+        let l = load_bytes(&utf16(&text, be), "{}").unwrap();
+        assert_eq!(l.columns, plain.columns);
+        assert_eq!(l.report.rows, 3);
+    }
+    // Row numbers and messages are those of the decoded text.
+    let e = load_bytes(&utf16("time,bid,ask\n\n1704153600000,1.1,x\n", false), "{}").unwrap_err();
+    assert_eq!(
+        issues(&e),
+        vec![("F:3".into(), "unparseable: ask \"x\" is not a number".into())]
+    );
+    // A byte order mark alone is an empty file.
+    let e = load_bytes(&[0xFF, 0xFE], "{}").unwrap_err();
+    assert_eq!(e.issues[0].message, "the file is empty (no non-blank line)");
+}
+
+#[test]
+fn binary_and_cr_only_files_are_refused() {
+    let cases: [(&[u8], &str, &str); 7] = [
+        (
+            b"\x1F\x8B\x08\x00\x00\x00",
+            "{}",
+            "not a text file (looks like gzip)",
+        ),
+        (
+            b"ARROW1\0\0",
+            r#"{"format":"csv"}"#,
+            "not a text file (looks like Arrow)",
+        ),
+        (
+            b"\xFF\xFF\xFF\xFF\x10\0",
+            r#"{"format":"mt5"}"#,
+            "not a text file (looks like Arrow)",
+        ),
+        (
+            b"PAR1\x15\x04",
+            r#"{"format":"dukascopy"}"#,
+            "not a text file (looks like Parquet)",
+        ),
+        (
+            b"\n\ntime,bid\0,ask\n1,1,1\n",
+            "{}",
+            "not a text file (looks like binary data)",
+        ),
+        // UTF-16 without a byte order mark reads as text with NUL bytes.
+        (
+            b"t\0i\0m\0e\0\n\0",
+            "{}",
+            "not a text file (looks like binary data)",
+        ),
+        (
+            b"time,bid,ask\r1704153600000,1,2\r",
+            "{}",
+            "lines end with CR only; convert them to LF or CRLF",
+        ),
+    ];
+    for (bytes, options, message) in cases {
+        let e = load_bytes(bytes, options).unwrap_err();
+        assert_eq!(issues(&e), vec![("F".into(), message.into())], "{options}");
+    }
+    // Short files and CRLF files are unaffected.
+    assert_eq!(
+        load("PAR", "{}").unwrap_err().issues[0].message,
+        "the header has no time column (columns: par)"
+    );
+    assert_eq!(
+        load("time,bid,ask\r\n1704153600000,1,2\r\n", "{}")
+            .unwrap()
+            .report
+            .rows,
+        1
+    );
+    // NUL bytes after the first line are ordinary (unparseable) text.
+    let l = load_bytes(
+        b"time,bid,ask\n1704153600000,1,2\n17041536000\x0000,1,2\n",
+        r#"{"policy":"skip"}"#,
+    )
+    .unwrap();
+    assert_eq!((l.report.rows, l.report.skipped.total), (1, 1));
+}
+
+#[test]
+fn dukascopy_jforex_and_node_headers() {
+    let l = load_file(
+        &fixture("dukascopy-jforex.csv"),
+        &LoadOptions::from_json("{}").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(l.report.format, "dukascopy");
+    assert_eq!(
+        l.columns.time,
+        vec![
+            utc(2024, 1, 1, 22, 0, 0, 123),
+            utc(2024, 1, 1, 22, 0, 0, 456),
+            utc(2024, 1, 2, 0, 0, 1, 0)
+        ]
+    );
+    assert_eq!(l.columns.bid, vec![1.1039, 1.10391, 1.104]);
+    assert_eq!(l.columns.ask, vec![1.10412, 1.10413, 1.1042]);
+    assert_eq!(l.columns.volume, Some(vec![2.1, 2.25, 5.0]));
+    let l = load(
+        "GMT TIME , ASK,Bid,askvolume,BIDVOLUME\n02.01.2024 00:00,1.2,1.1,1,1\n",
+        "{}",
+    )
+    .unwrap();
+    assert_eq!((l.report.format.as_str(), l.columns.time[0]), ("dukascopy", T0));
+
+    let l = load_file(
+        &fixture("dukascopy-node.csv"),
+        &LoadOptions::from_json("{}").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(l.report.format, "dukascopy");
+    assert_eq!(l.columns.time, vec![T0, T0 + 250.0, T0 + 1000.0]);
+    assert_eq!(l.columns.bid, vec![1.10002, 1.10003, 1.1001]);
+    assert_eq!(l.columns.volume, None);
+    let e = load(
+        "timestamp,askPrice,bidPrice\n1704153600000,1.2\n",
+        r#"{"format":"dukascopy"}"#,
+    )
+    .unwrap_err();
+    assert_eq!(
+        issues(&e),
+        vec![(
+            "F:2".into(),
+            "unparseable: expected at least 3 fields, found 2".into()
+        )]
+    );
+}
+
+#[test]
+fn day_first_dates() {
+    let t = |s: &str| one_time(s, r#"{"timeFormat":"datetime"}"#).ok();
+    assert_eq!(t("02.01.2024"), Some(T0));
+    assert_eq!(t("01.01.2024 22:00:00.123"), Some(utc(2024, 1, 1, 22, 0, 0, 123)));
+    assert_eq!(t("29.02.2024T23:59:59Z"), Some(utc(2024, 2, 29, 23, 59, 59, 0)));
+    assert_eq!(t("02.01.2024 000000"), Some(T0));
+    for bad in [
+        "30.02.2024",
+        "02.13.2024",
+        "2.01.2024",
+        "02.01.24",
+        "02-01-2024",
+        "02.01.2024x",
+    ] {
+        assert_eq!(t(bad), None, "{bad}");
+    }
+    assert_eq!(
+        one_time("02.01.2024 02:00", r#"{"timezone":"+02:00"}"#).ok(),
+        Some(T0)
+    );
+}
+
+#[test]
+fn one_wild_time_does_not_drop_the_rest() {
+    let rows = |times: &[f64]| {
+        let mut s = String::from("time,bid,ask\n");
+        for t in times {
+            s.push_str(&format!("{t},1.1,1.2\n"));
+        }
+        s
+    };
+    let future = T0 + 1e10;
+    let data = rows(&[T0, T0 + 1.0, future, T0 + 2.0, T0 + 3.0, T0 + 4.0]);
+    let l = load(&data, r#"{"policy":"skip"}"#).unwrap();
+    assert_eq!(l.columns.time, vec![T0, T0 + 1.0, T0 + 2.0, T0 + 3.0, T0 + 4.0]);
+    assert_eq!(l.report.skipped.by_reason.get("time_backwards"), Some(&1));
+    let first = &l.report.skipped.first[0];
+    assert_eq!(first.row, 4);
+    assert_eq!(
+        first.message,
+        "time 1714153600000 is later than the next row's 1704153600002 (row 5)"
+    );
+    let e = load(&data, "{}").unwrap_err();
+    assert_eq!(
+        issues(&e),
+        vec![(
+            "F:4".into(),
+            "time_backwards: time 1714153600000 is later than the next row's 1704153600002 (row 5)".into()
+        )]
+    );
+    // A genuine step back is still the later row's problem.
+    let l = load(&rows(&[T0 + 1.0, T0 + 2.0, T0, T0 + 3.0]), r#"{"policy":"skip"}"#).unwrap();
+    assert_eq!(l.columns.time, vec![T0 + 1.0, T0 + 2.0, T0 + 3.0]);
+    assert_eq!(
+        l.report.skipped.first[0].message,
+        "time 1704153600000 is earlier than the previous row's 1704153600002 (row 3)"
+    );
+    // A wild first row; a wild last row has no next row and is kept.
+    let l = load(&rows(&[future, T0, T0 + 1.0]), r#"{"policy":"skip"}"#).unwrap();
+    assert_eq!(l.columns.time, vec![T0, T0 + 1.0]);
+    let l = load(&rows(&[T0, T0 + 1.0, future]), r#"{"policy":"skip"}"#).unwrap();
+    assert_eq!(l.columns.time, vec![T0, T0 + 1.0, future]);
+    // A problem row between them ends the look-ahead: problems stay in row order.
+    let mut data = rows(&[T0, future]);
+    data.push_str("x,1,1\n");
+    data.push_str(&format!("{},1.1,1.2\n", T0 + 2.0));
+    let l = load(&data, r#"{"policy":"skip"}"#).unwrap();
+    assert_eq!(l.columns.time, vec![T0, future]);
+    let got: Vec<(u64, &str)> = l
+        .report
+        .skipped
+        .first
+        .iter()
+        .map(|p| (p.row, p.reason.as_str()))
+        .collect();
+    assert_eq!(got, vec![(4, "unparseable"), (5, "time_backwards")]);
+}
+
+#[test]
+fn mt5_trade_only_ticks_are_incomplete() {
+    let data = "<DATE>\t<TIME>\t<BID>\t<ASK>\t<LAST>\t<VOLUME>\t<FLAGS>\n\
+        2024.01.02\t00:00:00.100\t1.1000\t1.1002\t\t\t6\n\
+        2024.01.02\t00:00:00.200\t\t\t1.1001\t3\t88\n\
+        2024.01.02\t00:00:00.300\t\t1.1003\t\t\t4\n\
+        2024.01.02\t00:00:00.400\t\t\t1.1002\t1\t88\n";
+    let l = load(data, "{}").unwrap();
+    assert_eq!(l.columns.time, vec![T0 + 100.0, T0 + 300.0]);
+    assert_eq!(l.columns.ask, vec![1.1002, 1.1003]);
+    assert_eq!(
+        (
+            l.report.rows_read,
+            l.report.rows,
+            l.report.incomplete,
+            l.report.skipped.total
+        ),
+        (4, 2, 2, 0)
+    );
+    // Trade-only ticks between a wild row and the next quote do not end the look-ahead.
+    let data = "<DATE>\t<TIME>\t<BID>\t<ASK>\n\
+        2024.01.02\t00:00:00.100\t1.1\t1.2\n\
+        2024.03.02\t00:00:00.200\t1.1\t1.2\n\
+        2024.01.02\t00:00:00.250\t\t\n\
+        2024.01.02\t00:00:00.300\t1.1\t1.2\n";
+    let l = load(data, r#"{"policy":"skip"}"#).unwrap();
+    assert_eq!(l.columns.time, vec![T0 + 100.0, T0 + 300.0]);
+    assert_eq!((l.report.incomplete, l.report.skipped.first[0].row), (1, 3));
+}

@@ -51,6 +51,10 @@ export class Collector {
   private lastRow = 0;
   private lastTime = 0;
   private readonly last: number[];
+  /** The row held back until the next row that passes its value checks (row 0: none). */
+  private heldRow = 0;
+  private heldTime = 0;
+  private held: number[] = [];
 
   constructor(
     readonly kind: Kind,
@@ -61,23 +65,61 @@ export class Collector {
     this.last = new Array<number>(n).fill(0);
   }
 
-  /** Counts a dropped row; returns false (the row is not kept). */
-  problem(row: number, reason: string, message: string): false {
+  /** Counts a dropped row (the held row is settled first, so problems stay in row order). */
+  problem(row: number, reason: string, message: string): void {
+    this.settleHeld();
+    this.record(row, reason, message);
+  }
+
+  private record(row: number, reason: string, message: string): void {
     this.skippedTotal++;
     this.byReason[reason] = (this.byReason[reason] ?? 0) + 1;
     if (this.first.length < MAX_FIRST) this.first.push({ row, reason, message });
-    return false;
+  }
+
+  /** Settles the held row; called once the input ends, before the columns are read. */
+  settleHeld(): void {
+    if (this.heldRow > 0) {
+      const row = this.heldRow;
+      this.heldRow = 0;
+      this.settle(row, this.heldTime, this.held);
+    }
+  }
+
+  /**
+   * A row that passed its value checks. The held row is a `time_backwards` problem when its time
+   * is later than this row's and this row's time is not before the last kept row's; otherwise it
+   * is settled by the last kept row. This row is held next.
+   */
+  private candidate(row: number, t: number, vals: number[]): void {
+    if (this.heldRow > 0) {
+      const hr = this.heldRow;
+      this.heldRow = 0;
+      if (this.heldTime > t && (this.lastRow === 0 || t >= this.lastTime)) {
+        this.record(
+          hr,
+          'time_backwards',
+          `time ${String(this.heldTime)} is later than the next row's ${String(t)} (row ${String(row)})`,
+        );
+      } else {
+        this.settle(hr, this.heldTime, this.held);
+      }
+    }
+    this.heldRow = row;
+    this.heldTime = t;
+    this.held = vals;
   }
 
   /** The time checks against the last kept row, then the append. */
-  private keep(row: number, t: number, vals: number[]): boolean {
+  private settle(row: number, t: number, vals: number[]): void {
     if (this.lastRow > 0) {
       if (t < this.lastTime) {
-        return this.problem(
+        this.record(
           row,
           'time_backwards',
           `time ${String(t)} is earlier than the previous row's ${String(this.lastTime)} (row ${String(this.lastRow)})`,
         );
+        return;
       }
       if (t === this.lastTime) {
         let same = true;
@@ -87,7 +129,10 @@ export class Collector {
             break;
           }
         }
-        if (same) return this.problem(row, 'duplicate', `same time and values as row ${String(this.lastRow)}`);
+        if (same) {
+          this.record(row, 'duplicate', `same time and values as row ${String(this.lastRow)}`);
+          return;
+        }
       }
     }
     this.lastRow = row;
@@ -98,33 +143,41 @@ export class Collector {
       this.last[k] = v;
       (this.values[k] as Column).push(v);
     }
-    return true;
   }
 
-  /** A tick whose fields parsed; `vol` is ignored when the format has no volume. True when kept. */
-  tick(row: number, t: number, bid: number, ask: number, vol: number): boolean {
-    if (!positivePrice(bid)) return this.problem(row, 'bad_price', `bid ${String(bid)} is not a positive finite price`);
-    if (!positivePrice(ask)) return this.problem(row, 'bad_price', `ask ${String(ask)} is not a positive finite price`);
-    if (this.hasVolume && !finiteNonNegative(vol)) {
-      return this.problem(row, 'bad_price', `volume ${String(vol)} is not a finite non-negative volume`);
+  /** A tick whose fields parsed; `vol` is ignored when the format has no volume. */
+  tick(row: number, t: number, bid: number, ask: number, vol: number): void {
+    let bad: string | null = null;
+    let reason = 'bad_price';
+    if (!positivePrice(bid)) bad = `bid ${String(bid)} is not a positive finite price`;
+    else if (!positivePrice(ask)) bad = `ask ${String(ask)} is not a positive finite price`;
+    else if (this.hasVolume && !finiteNonNegative(vol))
+      bad = `volume ${String(vol)} is not a finite non-negative volume`;
+    else if (ask < bid) {
+      reason = 'crossed';
+      bad = `ask ${String(ask)} is below bid ${String(bid)}`;
     }
-    if (ask < bid) return this.problem(row, 'crossed', `ask ${String(ask)} is below bid ${String(bid)}`);
-    return this.keep(row, t, this.hasVolume ? [bid, ask, vol] : [bid, ask]);
+    if (bad !== null) this.problem(row, reason, bad);
+    else this.candidate(row, t, this.hasVolume ? [bid, ask, vol] : [bid, ask]);
   }
 
-  /** A bar whose fields parsed (volume 0 when the file has none). True when kept. */
-  bar(row: number, t: number, o: number, h: number, l: number, c: number, vol: number): boolean {
-    if (!positivePrice(o)) return this.problem(row, 'bad_price', `open ${String(o)} is not a positive finite price`);
-    if (!positivePrice(h)) return this.problem(row, 'bad_price', `high ${String(h)} is not a positive finite price`);
-    if (!positivePrice(l)) return this.problem(row, 'bad_price', `low ${String(l)} is not a positive finite price`);
-    if (!positivePrice(c)) return this.problem(row, 'bad_price', `close ${String(c)} is not a positive finite price`);
+  /** A bar whose fields parsed (volume 0 when the file has none). */
+  bar(row: number, t: number, o: number, h: number, l: number, c: number, vol: number): void {
     const hi = Math.max(o, c);
     const lo = Math.min(o, c);
-    if (h < hi) return this.problem(row, 'bad_bar', `high ${String(h)} is below max(open, close) (${String(hi)})`);
-    if (l > lo) return this.problem(row, 'bad_bar', `low ${String(l)} is above min(open, close) (${String(lo)})`);
-    if (!finiteNonNegative(vol)) {
-      return this.problem(row, 'bad_bar', `volume ${String(vol)} is not a finite non-negative volume`);
+    let bad: string | null = null;
+    let reason = 'bad_price';
+    if (!positivePrice(o)) bad = `open ${String(o)} is not a positive finite price`;
+    else if (!positivePrice(h)) bad = `high ${String(h)} is not a positive finite price`;
+    else if (!positivePrice(l)) bad = `low ${String(l)} is not a positive finite price`;
+    else if (!positivePrice(c)) bad = `close ${String(c)} is not a positive finite price`;
+    else {
+      reason = 'bad_bar';
+      if (h < hi) bad = `high ${String(h)} is below max(open, close) (${String(hi)})`;
+      else if (l > lo) bad = `low ${String(l)} is above min(open, close) (${String(lo)})`;
+      else if (!finiteNonNegative(vol)) bad = `volume ${String(vol)} is not a finite non-negative volume`;
     }
-    return this.keep(row, t, [o, h, l, c, vol]);
+    if (bad !== null) this.problem(row, reason, bad);
+    else this.candidate(row, t, [o, h, l, c, vol]);
   }
 }

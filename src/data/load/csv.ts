@@ -14,9 +14,12 @@ export type CsvFormat = 'dukascopy' | 'histdata' | 'mt5' | 'csv';
 
 const EST_MS = -5 * 3_600_000;
 const TIME_NAMES = ['time', 'timestamp', 'date', 'datetime'];
+/** Dukascopy headers, lower-cased: with ask and bid volumes, then without volumes. */
 const DUKASCOPY_HEADERS = [
   ['time', 'ask', 'bid', 'ask_volume', 'bid_volume'],
   ['timestamp', 'askprice', 'bidprice', 'askvolume', 'bidvolume'],
+  ['gmt time', 'ask', 'bid', 'askvolume', 'bidvolume'],
+  ['timestamp', 'askprice', 'bidprice'],
 ];
 const HISTDATA_LINE = /^\d{8} \d{9},/;
 
@@ -112,9 +115,15 @@ function headerNames(line: string, delim: Delimiter): string[] {
   return splitFields(line, delim).map(asciiLower);
 }
 
-function isDukascopyHeader(line: string): boolean {
+/** The Dukascopy header `line` is, if any: true when it has the two volume columns, else null. */
+function dukascopyHeader(line: string): boolean | null {
   const names = headerNames(line, ',');
-  return DUKASCOPY_HEADERS.some((h) => h.length === names.length && h.every((name, k) => names[k] === name));
+  const h = DUKASCOPY_HEADERS.find((h) => h.length === names.length && h.every((name, k) => names[k] === name));
+  return h === undefined ? null : h.length === 5;
+}
+
+function isDukascopyHeader(line: string): boolean {
+  return dukascopyHeader(line) !== null;
 }
 
 /** The delimiter of `csv` when not given: the most frequent in the first line, ties in order `,` `;` tab. */
@@ -167,7 +176,8 @@ function plan(file: string, first: string, o: Resolved, requested: CsvFormat | '
   };
   if (format === 'dukascopy') {
     ticksOnly('Dukascopy');
-    if (!isDukascopyHeader(first)) {
+    const volumes = dukascopyHeader(first);
+    if (volumes === null) {
       throw err(`the first line "${first}" is not a Dukascopy header (time,ask,bid,ask_volume,bid_volume)`);
     }
     return {
@@ -182,9 +192,9 @@ function plan(file: string, first: string, o: Resolved, requested: CsvFormat | '
         ['bid', 2],
         ['ask', 1],
       ],
-      volume: [3, 4],
+      volume: volumes ? [3, 4] : 'none',
       carry: false,
-      minFields: 5,
+      minFields: volumes ? 5 : 3,
     };
   }
   if (format === 'histdata') {
@@ -374,6 +384,9 @@ export class CsvParser {
     if (isBlank(text)) return;
     const row = this.lineNo;
     if (this.plan === null) {
+      if (text.includes('\0')) throw ValidationError.at(this.file, 'not a text file (looks like binary data)');
+      if (text.includes('\r'))
+        throw ValidationError.at(this.file, 'lines end with CR only; convert them to LF or CRLF');
       const p = plan(this.file, text, this.opts, this.format);
       this.plan = p;
       if (p.timeFormat !== 'auto') this.timeKind = p.timeFormat;
@@ -442,6 +455,12 @@ export class CsvParser {
       volume = av + bv;
     }
     if (p.carry) {
+      let any = false;
+      for (let k = 0; k < p.prices.length; k++) if (given[k]) any = true;
+      if (!any) {
+        c.incomplete++;
+        return;
+      }
       let complete = true;
       for (let k = 0; k < p.prices.length; k++) {
         if (given[k]) this.carried[k] = prices[k] as number;

@@ -52,6 +52,7 @@ function sortedCounts(counts: Record<string, number>): Record<string, number> {
 
 /** Builds the columns and the report; throws the problems under `policy: 'error'`. */
 export function finish(file: string, format: string, opts: Resolved, c: Collector): Loaded {
+  c.settleHeld();
   if (opts.policy === 'error' && c.skippedTotal > 0) throw problemsError(file, c);
   const time = c.time.finish();
   const values = c.values.map((v) => v.finish());

@@ -60,7 +60,13 @@ export function parseDatetime(s: string, offsetMs: number): number | null {
   let mo: number;
   let d: number;
   const c4 = s.charCodeAt(4);
-  if (c4 === 45 || c4 === 46) {
+  if (s.length >= 10 && s.charCodeAt(2) === 46 && s.charCodeAt(5) === 46) {
+    // DD.MM.YYYY
+    d = digitsAt(s, 0, 2);
+    mo = digitsAt(s, 3, 2);
+    y = digitsAt(s, 6, 4);
+    i = 10;
+  } else if (c4 === 45 || c4 === 46) {
     // YYYY-MM-DD or YYYY.MM.DD
     y = digitsAt(s, 0, 4);
     mo = digitsAt(s, 5, 2);

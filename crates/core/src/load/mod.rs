@@ -2,6 +2,7 @@
 //! generic CSV, with format detection, integer time parsing, row validation, and a load report.
 //! The file is read line by line through a buffer; only the output columns grow with its size.
 
+mod decode;
 mod options;
 mod reader;
 mod report;

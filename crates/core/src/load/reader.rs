@@ -1,13 +1,14 @@
 //! The streaming driver: line reading, format resolution, per-row parsing and validation, and the
 //! report.
 
+use super::decode::{self, Sniff};
 use super::options::{ColumnRef, Format, Kind, LoadOptions, Policy};
 use super::report::{Gaps, LoadReport, Skipped, SkippedRow, Spread};
 use super::text::{detect_delimiter, parse_number, parse_time, Fields, TimeFormat};
 use super::{Columns, Issue, LoadError, Loaded};
 use crate::error::js_number;
 use crate::timeframe::Timeframe;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Cursor, Read};
 use std::time::Instant;
 
 /// Read buffer size.
@@ -152,14 +153,25 @@ fn header_names(first: &[u8], delim: u8) -> Vec<String> {
         .collect()
 }
 
-const DUKASCOPY_HEADERS: [[&str; 5]; 2] = [
-    ["time", "ask", "bid", "ask_volume", "bid_volume"],
-    ["timestamp", "askprice", "bidprice", "askvolume", "bidvolume"],
+/// Dukascopy headers, lower-cased: with ask and bid volumes, then without volumes.
+const DUKASCOPY_HEADERS: [&[&str]; 4] = [
+    &["time", "ask", "bid", "ask_volume", "bid_volume"],
+    &["timestamp", "askprice", "bidprice", "askvolume", "bidvolume"],
+    &["gmt time", "ask", "bid", "askvolume", "bidvolume"],
+    &["timestamp", "askprice", "bidprice"],
 ];
 
-fn is_dukascopy_header(first: &[u8]) -> bool {
+/// The Dukascopy header `first` is, if any: `Some(true)` when it has the two volume columns.
+fn dukascopy_header(first: &[u8]) -> Option<bool> {
     let names = header_names(first, b',');
-    DUKASCOPY_HEADERS.iter().any(|h| names == h)
+    DUKASCOPY_HEADERS
+        .iter()
+        .find(|h| names.len() == h.len() && names.iter().zip(h.iter()).all(|(a, b)| a == b))
+        .map(|h| h.len() == 5)
+}
+
+fn is_dukascopy_header(first: &[u8]) -> bool {
+    dukascopy_header(first).is_some()
 }
 
 fn plan(path: &str, first: &[u8], options: &LoadOptions) -> Result<Plan, LoadError> {
@@ -179,12 +191,12 @@ fn plan(path: &str, first: &[u8], options: &LoadOptions) -> Result<Plan, LoadErr
     match format {
         Format::Dukascopy => {
             ticks_only("Dukascopy")?;
-            if !is_dukascopy_header(first) {
+            let Some(volumes) = dukascopy_header(first) else {
                 return Err(err(format!(
                     "the first line \"{}\" is not a Dukascopy header (time,ask,bid,ask_volume,bid_volume)",
                     lossy(first)
                 )));
-            }
+            };
             Ok(Plan {
                 format,
                 delim: b',',
@@ -193,9 +205,9 @@ fn plan(path: &str, first: &[u8], options: &LoadOptions) -> Result<Plan, LoadErr
                 time_format: options.time_format,
                 offset_ms,
                 prices: vec![("bid", 2), ("ask", 1)],
-                volume: Volume::Sum(3, 4),
+                volume: if volumes { Volume::Sum(3, 4) } else { Volume::None },
                 carry: false,
-                min_fields: 5,
+                min_fields: if volumes { 5 } else { 3 },
             })
         }
         Format::Histdata => {
@@ -382,6 +394,97 @@ impl Problems {
     }
 }
 
+/// The kept columns and the time checks, with one row held back: a row that passed its value
+/// checks waits for the next such row, which decides whether the held row's time is a wild one.
+struct Sink {
+    kind: Kind,
+    has_volume: bool,
+    n_prices: usize,
+    cols: Columns,
+    vol: Vec<f64>,
+    /// The last kept row and its number.
+    last: Option<(u64, Row)>,
+    /// The row waiting for the next one.
+    held: Option<(u64, Row)>,
+    problems: Problems,
+}
+
+impl Sink {
+    /// A row that failed a check: the held row is settled first, so problems stay in row order.
+    fn problem(&mut self, row: u64, reason: &str, message: String) {
+        self.settle_held();
+        self.problems.add(row, reason, message);
+    }
+
+    /// A row that passed its value checks. The held row is a `time_backwards` problem when its
+    /// time is later than this row's and this row's time is not before the last kept row's;
+    /// otherwise it is settled by the last kept row. This row is held next.
+    fn candidate(&mut self, row_no: u64, row: Row) {
+        if let Some((held_no, held)) = self.held.take() {
+            let next_fits = self.last.as_ref().map_or(true, |(_, l)| row.time >= l.time);
+            if held.time > row.time && next_fits {
+                self.problems.add(
+                    held_no,
+                    "time_backwards",
+                    format!(
+                        "time {} is later than the next row's {} (row {row_no})",
+                        js_number(held.time),
+                        js_number(row.time)
+                    ),
+                );
+            } else {
+                self.settle(held_no, held);
+            }
+        }
+        self.held = Some((row_no, row));
+    }
+
+    fn settle_held(&mut self) {
+        if let Some((no, row)) = self.held.take() {
+            self.settle(no, row);
+        }
+    }
+
+    /// Checks a row's time against the last kept row's, then keeps it or counts its problem.
+    fn settle(&mut self, row_no: u64, row: Row) {
+        if let Some((prev_no, prev)) = self.last.as_ref() {
+            let n = self.n_prices;
+            if row.time < prev.time {
+                let message = format!(
+                    "time {} is earlier than the previous row's {} (row {prev_no})",
+                    js_number(row.time),
+                    js_number(prev.time)
+                );
+                self.problems.add(row_no, "time_backwards", message);
+                return;
+            }
+            if row.time == prev.time && row.prices[..n] == prev.prices[..n] && row.volume == prev.volume {
+                let message = format!("same time and values as row {prev_no}");
+                self.problems.add(row_no, "duplicate", message);
+                return;
+            }
+        }
+        let cols = &mut self.cols;
+        cols.time.push(row.time);
+        match self.kind {
+            Kind::Ticks => {
+                cols.bid.push(row.prices[0]);
+                cols.ask.push(row.prices[1]);
+            }
+            Kind::Bars => {
+                cols.open.push(row.prices[0]);
+                cols.high.push(row.prices[1]);
+                cols.low.push(row.prices[2]);
+                cols.close.push(row.prices[3]);
+            }
+        }
+        if self.has_volume {
+            self.vol.push(row.volume);
+        }
+        self.last = Some((row_no, row));
+    }
+}
+
 /// One parsed row: time, up to four prices, volume.
 struct Row {
     time: f64,
@@ -480,6 +583,9 @@ impl RowParser {
             }
         };
         if p.carry {
+            if !given[..p.prices.len()].iter().any(|&g| g) {
+                return Parsed::Incomplete;
+            }
             let mut complete = true;
             for k in 0..p.prices.len() {
                 if given[k] {
@@ -583,9 +689,30 @@ fn check_values(kind: Kind, has_volume: bool, r: &Row) -> Option<(&'static str, 
     }
 }
 
-pub fn load_reader<R: BufRead>(path: &str, input: R, options: &LoadOptions) -> Result<Loaded, LoadError> {
+pub fn load_reader<R: BufRead>(path: &str, mut input: R, options: &LoadOptions) -> Result<Loaded, LoadError> {
     let started = Instant::now();
     check_not_columnar(path, options.format)?;
+    let head = decode::read_head(&mut input).map_err(|e| io_error(path, &e))?;
+    match decode::sniff(&head) {
+        Sniff::Text => load_text(path, Cursor::new(head).chain(input), options, started),
+        Sniff::Utf16(big_endian) => {
+            let rest = Cursor::new(head[2..].to_vec()).chain(input);
+            load_text(path, decode::Utf16::new(rest, big_endian), options, started)
+        }
+        Sniff::Binary(what) => Err(LoadError::at(
+            path,
+            format!("not a text file (looks like {what})"),
+        )),
+    }
+}
+
+/// Loads UTF-8 text: the first non-blank line decides the plan, the rest are data rows.
+fn load_text<R: BufRead>(
+    path: &str,
+    input: R,
+    options: &LoadOptions,
+    started: Instant,
+) -> Result<Loaded, LoadError> {
     let mut lines = Lines {
         input,
         buf: Vec::with_capacity(256),
@@ -594,6 +721,15 @@ pub fn load_reader<R: BufRead>(path: &str, input: R, options: &LoadOptions) -> R
     let Some(first_number) = lines.next_line(path)? else {
         return Err(LoadError::at(path, "the file is empty (no non-blank line)"));
     };
+    if lines.buf.contains(&0) {
+        return Err(LoadError::at(path, "not a text file (looks like binary data)"));
+    }
+    if lines.buf.contains(&b'\r') {
+        return Err(LoadError::at(
+            path,
+            "lines end with CR only; convert them to LF or CRLF",
+        ));
+    }
     let plan = plan(path, &lines.buf, options)?;
     let kind = options.kind;
     let format = plan.format;
@@ -605,14 +741,20 @@ pub fn load_reader<R: BufRead>(path: &str, input: R, options: &LoadOptions) -> R
         time_text: Vec::new(),
         carried: [None; 4],
     };
-    let mut cols = Columns::default();
-    let mut vol: Vec<f64> = Vec::new();
-    let mut problems = Problems {
-        skipped: Skipped::default(),
+    let mut sink = Sink {
+        kind,
+        has_volume,
+        n_prices,
+        cols: Columns::default(),
+        vol: Vec::new(),
+        last: None,
+        held: None,
+        problems: Problems {
+            skipped: Skipped::default(),
+        },
     };
     let mut rows_read = 0u64;
     let mut incomplete = 0u64;
-    let mut last: Option<(u64, Row)> = None;
     let mut pending = if parser.plan.header {
         None
     } else {
@@ -627,59 +769,22 @@ pub fn load_reader<R: BufRead>(path: &str, input: R, options: &LoadOptions) -> R
             },
         };
         rows_read += 1;
-        let row = match parser.parse(&lines.buf) {
-            Parsed::Row(r) => r,
-            Parsed::Incomplete => {
-                incomplete += 1;
-                continue;
-            }
-            Parsed::Problem(reason, message) => {
-                problems.add(row_no, reason, message);
-                continue;
-            }
-        };
-        let problem = check_values(kind, has_volume, &row).or_else(|| {
-            let (prev_no, prev) = last.as_ref()?;
-            if row.time < prev.time {
-                Some((
-                    "time_backwards",
-                    format!(
-                        "time {} is earlier than the previous row's {} (row {prev_no})",
-                        js_number(row.time),
-                        js_number(prev.time)
-                    ),
-                ))
-            } else if row.time == prev.time
-                && row.prices[..n_prices] == prev.prices[..n_prices]
-                && row.volume == prev.volume
-            {
-                Some(("duplicate", format!("same time and values as row {prev_no}")))
-            } else {
-                None
-            }
-        });
-        if let Some((reason, message)) = problem {
-            problems.add(row_no, reason, message);
-            continue;
+        match parser.parse(&lines.buf) {
+            Parsed::Row(row) => match check_values(kind, has_volume, &row) {
+                Some((reason, message)) => sink.problem(row_no, reason, message),
+                None => sink.candidate(row_no, row),
+            },
+            Parsed::Incomplete => incomplete += 1,
+            Parsed::Problem(reason, message) => sink.problem(row_no, reason, message),
         }
-        cols.time.push(row.time);
-        match kind {
-            Kind::Ticks => {
-                cols.bid.push(row.prices[0]);
-                cols.ask.push(row.prices[1]);
-            }
-            Kind::Bars => {
-                cols.open.push(row.prices[0]);
-                cols.high.push(row.prices[1]);
-                cols.low.push(row.prices[2]);
-                cols.close.push(row.prices[3]);
-            }
-        }
-        if has_volume {
-            vol.push(row.volume);
-        }
-        last = Some((row_no, row));
     }
+    sink.settle_held();
+    let Sink {
+        mut cols,
+        vol,
+        problems,
+        ..
+    } = sink;
     let skipped = problems.skipped;
     if options.policy == Policy::Error && skipped.total > 0 {
         let mut issues: Vec<Issue> = skipped

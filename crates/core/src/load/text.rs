@@ -160,8 +160,16 @@ fn parse_epoch_s(text: &[u8]) -> Option<i64> {
 }
 
 /// Parses `DATE[(T| )TIME][Z]` to local epoch milliseconds and whether it ended in `Z`.
+/// `DATE` is `YYYY-MM-DD`, `YYYY.MM.DD`, `YYYYMMDD` or the day-first `DD.MM.YYYY`.
 fn parse_datetime(b: &[u8]) -> Option<(i64, bool)> {
-    let (y, m, d, mut i) = if b.len() >= 10 && (b[4] == b'-' || b[4] == b'.') {
+    let (y, m, d, mut i) = if b.len() >= 10 && b[2] == b'.' && b[5] == b'.' {
+        (
+            digits_value(&b[6..10])?,
+            digits_value(&b[3..5])?,
+            digits_value(&b[0..2])?,
+            10,
+        )
+    } else if b.len() >= 10 && (b[4] == b'-' || b[4] == b'.') {
         if b[7] != b[4] {
             return None;
         }
