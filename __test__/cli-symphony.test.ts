@@ -69,7 +69,20 @@ describe('tickforge symphony', () => {
   it('refuses a bad option with a message naming it, never a stack trace', () => {
     const r = tickforge(['symphony', join(fixtures, 'risk-parity.clj'), '--rebalance', 'hourly']);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('rebalance must be daily, weekly, monthly');
+    expect(r.stderr).toContain('rebalance must be daily, weekly, monthly, quarterly, yearly, none');
+    const q = tickforge([
+      'symphony',
+      join(fixtures, 'risk-parity.clj'),
+      '--days',
+      '400',
+      '--rebalance',
+      'quarterly',
+      '--json',
+    ]);
+    expect(q.status, q.stderr).toBe(0);
+    // 400 weekdays from Wednesday 2020-01-01 are 80 weeks, up to July 2021: seven calendar
+    // quarters (2020 Q1-Q4, 2021 Q1-Q3), so one trade at the start and one per new quarter.
+    expect(JSON.parse(q.stdout).files[0].metrics.rebalances).toBe(7);
     const f = tickforge(['symphony', join(fixtures, 'risk-parity.clj'), '--fill-at', 'mid']);
     expect(f.status).not.toBe(0);
     expect(f.stderr).toContain('fill-at must be close or open');

@@ -242,13 +242,94 @@ describe('defsymphony: compiling', () => {
   });
 
   it('compiles options: rebalance frequency (and its alias), threshold, asset class', () => {
-    for (const f of ['daily', 'weekly', 'monthly'] as const) {
+    for (const f of ['daily', 'weekly', 'monthly', 'quarterly', 'yearly', 'none'] as const) {
       expect(ir(`(defsymphony "s" {:rebalance-frequency :${f}} (asset "A"))`).rebalance).toBe(f);
       expect(ir(`(defsymphony "s" {:rebalance :${f}} (asset "A"))`).rebalance).toBe(f);
     }
     expect(ir('(defsymphony "s" {:rebalance-threshold 0.05} (asset "A"))').rebalance).toEqual({ threshold: 0.05 });
     const withClass = ir('(defsymphony "s" {:asset-class "EQUITIES"} (asset "A"))');
     expect(Object.keys(withClass)).toEqual(['version', 'kind', 'name', 'tickers', 'root']);
+  });
+
+  it("compiles Composer's corridor width to a threshold, with :none or alone", () => {
+    const corridor = { threshold: 0.05 };
+    expect(
+      ir('(defsymphony "s" {:rebalance-frequency :none :rebalance-corridor-width 0.05} (asset "A"))').rebalance,
+    ).toEqual(corridor);
+    expect(ir('(defsymphony "s" {:rebalance-corridor-width 0.05 :rebalance :none} (asset "A"))').rebalance).toEqual(
+      corridor,
+    );
+    expect(ir('(defsymphony "s" {:rebalance-corridor-width 0.05} (asset "A"))').rebalance).toEqual(corridor);
+    expect(
+      ir('(defsymphony "s" {:rebalance-frequency :none :rebalance-threshold 0.05} (asset "A"))').rebalance,
+    ).toEqual(corridor);
+    // Composer writes nil for no corridor.
+    expect(
+      ir('(defsymphony "s" {:rebalance-frequency :none :rebalance-corridor-width nil} (asset "A"))').rebalance,
+    ).toBe('none');
+    expect(ir('(defsymphony "s" {:rebalance-corridor-width w :params {w 0.1}} (asset "A"))').rebalance).toEqual({
+      threshold: { param: 'w' },
+    });
+    expect(
+      problems('(defsymphony "s" {:rebalance-frequency :daily :rebalance-corridor-width 0.05} (asset "A"))'),
+    ).toEqual([
+      {
+        at: '1:47',
+        message: '`:rebalance-corridor-width` and `:rebalance-frequency` exclude each other',
+        hint: 'rebalance on a calendar or on drift, not both (a drift threshold goes with :rebalance-frequency :none)',
+      },
+    ]);
+    expect(problems('(defsymphony "s" {:rebalance-corridor-width 0.05 :rebalance :monthly} (asset "A"))')).toEqual([
+      {
+        at: '1:50',
+        message: '`:rebalance` and `:rebalance-corridor-width` exclude each other',
+        hint: 'rebalance on a calendar or on drift, not both (a drift threshold goes with :rebalance-frequency :none)',
+      },
+    ]);
+    expect(problems('(defsymphony "s" {:rebalance-threshold 0.1 :rebalance-corridor-width 0.05} (asset "A"))')).toEqual(
+      [{ at: '1:44', message: '`:rebalance-corridor-width` repeats `:rebalance-threshold`', hint: 'keep one of them' }],
+    );
+    expect(problems('(defsymphony "s" {:rebalance-corridor-width 0} (asset "A"))')).toEqual([
+      { at: '1:45', message: 'the corridor width must be above 0, got 0' },
+    ]);
+  });
+
+  it("accepts and drops Composer's metadata options; other keys stay errors", () => {
+    const meta = ir(
+      '(defsymphony "s" {:id "abc123" :name "S" :description "A test" :asset-class "EQUITIES" :asset-classes ["EQUITIES" "CRYPTO"] :rebalance-frequency :quarterly} (asset "A"))',
+    );
+    expect(Object.keys(meta)).toEqual(['version', 'kind', 'name', 'rebalance', 'tickers', 'root']);
+    expect(meta.name).toBe('s');
+    expect(meta.rebalance).toBe('quarterly');
+    expect(problems('(defsymphony "s" {:descripton "x" :colour "red"} (asset "A"))')).toEqual([
+      { at: '1:19', message: 'unknown option `:descripton`', hint: 'did you mean `:description`?' },
+      {
+        at: '1:35',
+        message: 'unknown option `:colour`',
+        hint: 'the options are :asset-class :asset-classes :description :id :name :rebalance-frequency :rebalance :rebalance-threshold :rebalance-corridor-width :params',
+      },
+    ]);
+  });
+
+  it('drops the window Composer exports write on current-price', () => {
+    const c = (text: string) => (root(`(if ${text} [(asset "A")])`) as Extract<SymphonyNode, { type: 'if' }>).cond.left;
+    expect(c('(> (current-price "SPY" 10) 1)')).toEqual({ fn: 'current-price', ticker: 'SPY' });
+    expect(c('(> (current-price "SPY" {:window 2}) 1)')).toEqual({ fn: 'current-price', ticker: 'SPY' });
+    expect(c('(> (current-price "SPY" {}) 1)')).toEqual({ fn: 'current-price', ticker: 'SPY' });
+    expect(nodeProblems('(if (> (current-price "SPY" {:window 0}) 1) [(asset "A")])')).toEqual([
+      { at: '2:38', message: 'a window must be a positive integer, got 0' },
+    ]);
+    expect(nodeProblems('(if (> (current-price "SPY" 2 3) 1) [(asset "A")])')).toEqual([
+      { at: '2:31', message: '`current-price` takes a ticker, got 3 arguments', hint: 'write (current-price "SPY")' },
+    ]);
+  });
+
+  it('compiles 40 nested if blocks (deeper than 128 levels of IR)', () => {
+    let node = '(asset "SPY")';
+    for (let i = 0; i < 40; i++) node = `(weight-equal [(if (> (rsi "SPY" 10) 1) [${node}] [(asset "BIL")])])`;
+    const deep = ir(`(defsymphony "deep" ${node})`);
+    expect(deep.tickers).toEqual(['BIL', 'SPY']);
+    expect(toDsl(deep)).toContain('(rsi "SPY" {:window 10})');
   });
 
   it('lets params stand wherever a number does', () => {
@@ -534,6 +615,21 @@ describe('defsymphony: errors', () => {
         hint: 'combine conditions by nesting: (if A [(if B [...] [...])] [...])',
       },
     ]);
+    expect(nodeProblems('(if (== (rsi "A" 10) 50) [(asset "A")])')).toEqual([
+      { at: '2:6', message: 'unknown comparison `==`', hint: 'did you mean `=`?' },
+    ]);
+    const noNotEqual =
+      'there is no not-equal in symphonies: write (if (= A B) [ELSE-NODES] [THEN-NODES]), swapping the branches';
+    for (const op of ['!=', 'not=', '<>']) {
+      expect(nodeProblems(`(if (${op} (rsi "A" 10) 50) [(asset "A")])`)).toEqual([
+        { at: '2:6', message: `unknown comparison \`${op}\``, hint: noNotEqual },
+      ]);
+    }
+    // The values under an alias are still checked.
+    expect(nodeProblems('(if (== (rsi "A" 0) 50) [(asset "A")])')).toEqual([
+      { at: '2:6', message: 'unknown comparison `==`', hint: 'did you mean `=`?' },
+      { at: '2:18', message: 'a window must be a positive integer, got 0' },
+    ]);
     expect(nodeProblems('(select-bottom 2)')).toMatchObject([
       { at: '2:1', message: '`select-bottom` outside a filter' },
     ]);
@@ -554,8 +650,10 @@ describe('defsymphony: errors', () => {
         hint: 'write (rsi {:window N})',
       },
     ]);
-    expect(nodeProblems('(filter (current-price 5) (select-top 1) [(asset "A")])')).toEqual([
-      { at: '2:24', message: '`current-price` takes no window', hint: 'write (current-price)' },
+    // A window on current-price (as Composer exports write one) is checked and dropped.
+    expect(nodeProblems('(filter (current-price 5) (select-top 1) [(asset "A")])')).toEqual([]);
+    expect(nodeProblems('(filter (current-price 0) (select-top 1) [(asset "A")])')).toEqual([
+      { at: '2:24', message: 'a window must be a positive integer, got 0' },
     ]);
     expect(nodeProblems('(filter rsi (select-top 1) [(asset "A")])')).toEqual([
       { at: '2:9', message: 'a filter score is an indicator call', hint: 'write (rsi {:window N})' },
@@ -607,11 +705,18 @@ describe('defsymphony: errors', () => {
       {
         at: '1:48',
         message: '`:rebalance-threshold` and `:rebalance-frequency` exclude each other',
-        hint: 'rebalance on a calendar or on drift, not both',
+        hint: 'rebalance on a calendar or on drift, not both (a drift threshold goes with :rebalance-frequency :none)',
       },
     ]);
     expect(problems('(defsymphony "s" {:rebalance-frequency :quartely} (asset "A"))')).toEqual([
-      { at: '1:40', message: 'unknown rebalance frequency `:quartely`', hint: 'expected :daily, :weekly or :monthly' },
+      { at: '1:40', message: 'unknown rebalance frequency `:quartely`', hint: 'did you mean `:quarterly`?' },
+    ]);
+    expect(problems('(defsymphony "s" {:rebalance-frequency :hourly} (asset "A"))')).toEqual([
+      {
+        at: '1:40',
+        message: 'unknown rebalance frequency `:hourly`',
+        hint: 'expected :daily, :weekly, :monthly, :quarterly, :yearly or :none',
+      },
     ]);
     expect(problems('(defsymphony "s" {:rebalance-frequency :dayly} (asset "A"))')).toEqual([
       { at: '1:40', message: 'unknown rebalance frequency `:dayly`', hint: 'did you mean `:daily`?' },
@@ -622,7 +727,7 @@ describe('defsymphony: errors', () => {
     expect(problems('(defsymphony "s" {:rebalance 0.05} (asset "A"))')).toEqual([
       {
         at: '1:30',
-        message: '`:rebalance` takes :daily, :weekly or :monthly, got number 0.05',
+        message: '`:rebalance` takes :daily, :weekly, :monthly, :quarterly, :yearly or :none, got number 0.05',
         hint: 'a drift threshold is written :rebalance-threshold 0.05',
       },
     ]);

@@ -545,6 +545,54 @@ describe('simulation', () => {
     expect(Array.from(out.rebalanceDays)).toEqual([0, 2, 31]);
   });
 
+  it('quarterly, yearly and none: the first day, then a new UTC quarter, a new UTC year, never', () => {
+    const days = [
+      [2023, 11, 30],
+      [2023, 11, 31],
+      [2024, 0, 2], // day 2: new quarter, new year
+      [2024, 2, 31],
+      [2024, 3, 1], // day 4: new quarter
+      [2024, 5, 30],
+      [2024, 6, 1], // day 6: new quarter
+      [2024, 11, 31], // day 7: new quarter
+      [2025, 0, 1], // day 8: new quarter, new year
+      [2025, 1, 1],
+    ] as const;
+    const n = days.length;
+    const data: DailyData = {
+      dates: Float64Array.from(days, ([y, m, d]) => Date.UTC(y, m, d)),
+      tickers: ['A'],
+      open: [Float64Array.from({ length: n }, (_, i) => 10 + i)],
+      close: [Float64Array.from({ length: n }, (_, i) => 10 + i)],
+    };
+    const ir = sym(asset('A'), ['A']);
+    const at = (rebalance: SymphonyRunConfig['rebalance'], start: number | null = null) =>
+      Array.from(run(ir, data, { rebalance, start }).rebalanceDays);
+    expect(at('monthly')).toEqual([0, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(at('quarterly')).toEqual([0, 2, 4, 6, 7, 8]);
+    expect(at('yearly')).toEqual([0, 2, 8]);
+    expect(at('none')).toEqual([0]);
+    // From 2024-03-31: days 3.. are simulated days 0..
+    const start = Date.UTC(2024, 2, 31);
+    expect(at('quarterly', start)).toEqual([0, 1, 3, 4, 5]);
+    expect(at('yearly', start)).toEqual([0, 5]);
+    expect(at('none', start)).toEqual([0]);
+    // The IR's own rule applies without an override.
+    expect(Array.from(run(sym(asset('A'), ['A'], { rebalance: 'yearly' }), data).rebalanceDays)).toEqual([0, 2, 8]);
+  });
+
+  it('none: buy and hold, the weights drift and nothing trades after the first fill', () => {
+    const data = daily({ A: [10, 20, 20, 40], B: [10, 10, 10, 10] });
+    const ir = sym({ type: 'weight-equal', children: [asset('A'), asset('B')] }, ['A', 'B'], { rebalance: 'none' });
+    const out = run(ir, data, { initialCapital: 1000 });
+    expect(Array.from(out.rebalanceDays)).toEqual([0]);
+    expect(out.metrics.rebalances).toBe(1);
+    expect(Array.from(out.equity)).toEqual([1000, 1500, 1500, 2500]);
+    const atOpen = run(ir, data, { initialCapital: 1000, fillAt: 'open' });
+    expect(atOpen.metrics.rebalances).toBe(1);
+    expect(Array.from(atOpen.equity)).toEqual([1000, 1000, 1000, 1500]);
+  });
+
   it('threshold: when a held weight drifts more than x from the target', () => {
     // [A, B]; A doubles on day 2: held A = 10000/15000 = 2/3, drift 1/6 > 0.1 -> rebalance
     const data = daily({ A: [100, 100, 200, 200, 210], B: [100, 100, 100, 100, 100] });
@@ -845,6 +893,42 @@ describe('resolveSymphony', () => {
     ]);
     expect(found[0]?.message).toMatch(/unknown parameter 'wx'.*did you mean 'w'/);
     expect(found[1]?.message).toMatch(/did you mean 'weight-equal'/);
+  });
+
+  it('accepts every rebalance rule and rejects an unknown one', () => {
+    for (const rebalance of ['daily', 'weekly', 'monthly', 'quarterly', 'yearly', 'none'] as const) {
+      expect(resolveSymphony(sym(asset('A'), ['A'], { rebalance })).rebalance).toBe(rebalance);
+    }
+    expect(issues(() => resolveSymphony(sym(asset('A'), ['A'], { rebalance: 'hourly' as 'daily' })))).toEqual([
+      {
+        path: 'symphony.rebalance',
+        message:
+          "unknown rebalance rule 'hourly' (expected one of daily, weekly, monthly, quarterly, yearly, none, { threshold })",
+      },
+    ]);
+  });
+
+  it('rejects a document nested deeper than 2048 levels, at the first container beyond the bound', () => {
+    // 511 blocks of weight-equal / children / if / then nest 4 * 511 + 2 = 2046 levels: accepted.
+    const nest = (blocks: number): SymphonyNode => {
+      let node: SymphonyNode = asset('A');
+      for (let i = 0; i < blocks; i++) {
+        node = {
+          type: 'weight-equal',
+          children: [{ type: 'if', cond: { op: '>', left: price('A'), right: 1 }, then: [node] }],
+        };
+      }
+      return node;
+    };
+    expect(() => resolveSymphony(sym(nest(511), ['A']))).not.toThrow();
+    // 512 blocks reach level 2050; the first container at level 2049, in document order, is the
+    // innermost condition (its `if` is at level 2048).
+    const found = issues(() => resolveSymphony(sym(nest(512), ['A'])));
+    expect(found).toHaveLength(1);
+    expect(found[0]?.path).toBe(`symphony.root${'.children[0].then[0]'.repeat(511)}.children[0].cond`);
+    expect(found[0]?.message).toBe('nested deeper than 2048 levels of arrays and objects (the limit of a symphony IR)');
+    const arrays = JSON.parse(`{"root":${'['.repeat(3000)}1${']'.repeat(3000)}}`);
+    expect(issues(() => validateSymphonyIR(arrays))[0]?.path).toBe(`symphony.root${'[0]'.repeat(2047)}`);
   });
 
   it('validateSymphonyIR reports shape errors at their paths', () => {

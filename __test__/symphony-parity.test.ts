@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Sfc32 } from '../src/data/generate.js';
+import { compile } from '../src/dsl/index.js';
+import { ValidationError } from '../src/errors.js';
 import { generateDaily } from '../src/symphony/data.js';
 import { DEFAULT_SYMPHONY_CONFIG, runSymphonyJs } from '../src/symphony/engine.js';
 import {
@@ -15,7 +17,7 @@ import {
   nativeSymphony,
   toNativeDaily,
 } from '../src/symphony/native.js';
-import { resolveSymphony } from '../src/symphony/resolve.js';
+import { checkResolvedSymphony, resolveSymphony } from '../src/symphony/resolve.js';
 import { runSymphonies } from '../src/symphony/run.js';
 import {
   type DailyData,
@@ -141,7 +143,15 @@ class Gen {
   }
   symphony(name: string): SymphonyIR {
     const root = this.node(0);
-    const rebalance = this.pick(['daily', 'weekly', 'monthly', { threshold: this.int(1, 20) / 100 }] as const);
+    const rebalance = this.pick([
+      'daily',
+      'weekly',
+      'monthly',
+      'quarterly',
+      'yearly',
+      'none',
+      { threshold: this.int(1, 20) / 100 },
+    ] as const);
     return {
       version: 1,
       kind: 'symphony',
@@ -155,7 +165,9 @@ class Gen {
     const n = data.dates.length;
     return {
       ...DEFAULT_SYMPHONY_CONFIG,
-      rebalance: this.chance(0.3) ? this.pick(['daily', 'weekly', 'monthly'] as const) : null,
+      rebalance: this.chance(0.3)
+        ? this.pick(['daily', 'weekly', 'monthly', 'quarterly', 'yearly', 'none'] as const)
+        : null,
       fillAt: this.chance(0.5) ? 'open' : 'close',
       commissionPct: this.pick([0, 0.05, 0.5]),
       start: this.chance(0.5) ? (data.dates[this.int(0, Math.floor(n / 2))] as number) : null,
@@ -285,6 +297,94 @@ if (!binding) {
       });
       const last = native.dates.length - 1;
       expect(native.consolidated(last)).toEqual(js.consolidated(last));
+    });
+
+    it('every rebalance rule agrees on both engines', async () => {
+      const g = new Gen(99);
+      const ir = resolveSymphony(g.symphony('rules'));
+      const rules = ['daily', 'weekly', 'monthly', 'quarterly', 'yearly', 'none', { threshold: 0.05 }] as const;
+      const jobs = rules.flatMap((rebalance) =>
+        (['close', 'open'] as const).map((fillAt) => ({
+          ir,
+          config: { ...DEFAULT_SYMPHONY_CONFIG, rebalance, fillAt, commissionPct: 0.05 },
+        })),
+      );
+      const native = await runNative(b, data, jobs, 2);
+      jobs.forEach((j, i) => {
+        const label = JSON.stringify(j.config.rebalance);
+        expectParity(label, native[i] as SymphonyOutput, runSymphonyJs(j.ir, data, j.config));
+      });
+      const none = native[(rules.length - 2) * 2] as SymphonyOutput;
+      expect(Array.from(none.rebalanceDays)).toEqual([0]);
+    });
+
+    it('deep trees from the DSL run on both engines (beyond serde_json default depth)', async () => {
+      // 40 nested blocks: the IR nests 4 * 40 + 2 = 162 levels of arrays and objects.
+      let node = '(asset "BBB")';
+      for (let i = 0; i < 40; i++) node = `(weight-equal [(if (> (rsi "AAA" 10) 1) [${node}] [(asset "CCC")])])`;
+      const compiled = compile(`(defsymphony "deep" {:rebalance-frequency :weekly} ${node})`, { file: 'deep.clj' });
+      if (compiled.kind !== 'symphony') throw new Error('not a symphony');
+      const jobs = [{ ir: compiled.ir, config: DEFAULT_SYMPHONY_CONFIG }];
+      const js = runSymphonyJs(compiled.ir, data, DEFAULT_SYMPHONY_CONFIG);
+      expectParity('deep, async', (await runNative(b, data, jobs, 1))[0] as SymphonyOutput, js);
+      const sync = b.runSymphoniesSync(
+        toNativeDaily(b, data),
+        [JSON.stringify(compiled.ir)],
+        [configJson(DEFAULT_SYMPHONY_CONFIG)],
+        { threads: 1 },
+      );
+      if (!sync[0]?.ok) throw new Error(sync[0]?.errorMessage);
+      expectParity('deep, sync', fromNativeSymphony(sync[0]), js);
+    });
+
+    it('a tree near the depth bound runs on both engines, synchronously too', () => {
+      // 511 blocks nest 4 * 511 + 2 = 2046 levels (the bound is 2048).
+      let root: SymphonyNode = { type: 'asset', ticker: 'BBB' };
+      for (let i = 0; i < 511; i++) {
+        root = {
+          type: 'weight-equal',
+          children: [
+            {
+              type: 'if',
+              cond: { op: '>', left: { fn: 'rsi', ticker: 'AAA', window: 10 }, right: 1 },
+              then: [root],
+              else: [{ type: 'asset', ticker: 'CCC' }],
+            },
+          ],
+        };
+      }
+      const ir: SymphonyIR = { version: 1, kind: 'symphony', name: 'deepest', tickers: ['AAA', 'BBB', 'CCC'], root };
+      const small = makeData(3, 60);
+      const js = runSymphonyJs(checkResolvedSymphony(ir), small, DEFAULT_SYMPHONY_CONFIG);
+      const sync = b.runSymphoniesSync(
+        toNativeDaily(b, small),
+        [JSON.stringify(ir)],
+        [configJson(DEFAULT_SYMPHONY_CONFIG)],
+        { threads: 1 },
+      );
+      if (!sync[0]?.ok) throw new Error(sync[0]?.errorMessage);
+      expectParity('deepest', fromNativeSymphony(sync[0]), js);
+    });
+
+    it('a document nested deeper than 2048 levels is a clear error on both engines', async () => {
+      const json = `{"version":1,"kind":"symphony","name":"x","tickers":["AAA"],"root":${'['.repeat(3000)}1${']'.repeat(3000)}}`;
+      const results = await b.runSymphonies(toNativeDaily(b, data), [json], [configJson(DEFAULT_SYMPHONY_CONFIG)], {
+        threads: 1,
+      });
+      const failed = results[0];
+      if (failed === undefined || failed.ok) throw new Error('expected a failed job');
+      expect(failed.errorCode).toBe('ERR_TICKFORGE_VALIDATION');
+      expect(failed.errorMessage).toContain('deeper than 2048 levels');
+      let issues: { path: string; message: string }[] = [];
+      try {
+        checkResolvedSymphony(JSON.parse(json));
+      } catch (e) {
+        expect(e).toBeInstanceOf(ValidationError);
+        issues = (e as ValidationError).issues;
+      }
+      expect(issues).toHaveLength(1);
+      expect(issues[0]?.path).toBe(`symphony.root${'[0]'.repeat(2047)}`);
+      expect(issues[0]?.message).toContain('deeper than 2048 levels');
     });
 
     it('a failing job is reported per job', async () => {

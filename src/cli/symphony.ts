@@ -50,11 +50,16 @@ function fillAtOption(v: string): 'close' | 'open' {
   return v;
 }
 
+const PERIODS = ['daily', 'weekly', 'monthly', 'quarterly', 'yearly', 'none'] as const;
+
 function rebalanceOption(v: string): SymphonySettings['rebalance'] {
-  if (v === 'daily' || v === 'weekly' || v === 'monthly') return v;
+  const period = PERIODS.find((p) => p === v);
+  if (period !== undefined) return period;
   const x = Number(v);
   if (Number.isFinite(x) && x > 0) return { threshold: x };
-  throw new InvalidArgumentError('rebalance must be daily, weekly, monthly or a drift threshold such as 0.05');
+  throw new InvalidArgumentError(
+    'rebalance must be daily, weekly, monthly, quarterly, yearly, none or a drift threshold such as 0.05',
+  );
 }
 
 const pct = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}%` : '—');
@@ -176,7 +181,11 @@ export function registerSymphony(program: Command): void {
     .option('--data <dir>', 'daily bars per ticker: DIR/TICKER.csv (any format tickforge reads)')
     .option('--days <n>', 'synthetic daily bars per ticker (without --data)', positiveInt('days'), 2520)
     .option('--seed <n>', 'seed of the synthetic bars', positiveInt('seed'), 1)
-    .option('--rebalance <rule>', 'daily, weekly, monthly or a drift threshold (overrides the files)', rebalanceOption)
+    .option(
+      '--rebalance <rule>',
+      'daily, weekly, monthly, quarterly, yearly, none or a drift threshold (overrides the files)',
+      rebalanceOption,
+    )
     .option('--fill-at <when>', 'close (same day) or open (next day)', fillAtOption, 'close')
     .option('--commission <pct>', 'percent of traded notional', nonNegative('commission'), 0)
     .option('--capital <amount>', 'initial capital per file', nonNegative('capital'), 10_000)

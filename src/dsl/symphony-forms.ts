@@ -16,12 +16,24 @@ export const UNSUPPORTED_OPS: Readonly<Record<string, string>> = {
   not: 'negate a condition by swapping its branches or its comparison',
 };
 
+/** Comparisons Composer users write that this language spells differently or lacks. */
+export const COMPARE_ALIASES: Readonly<Record<string, string>> = {
+  '==': 'did you mean `=`?',
+  '!=': 'there is no not-equal in symphonies: write (if (= A B) [ELSE-NODES] [THEN-NODES]), swapping the branches',
+  'not=': 'there is no not-equal in symphonies: write (if (= A B) [ELSE-NODES] [THEN-NODES]), swapping the branches',
+  '<>': 'there is no not-equal in symphonies: write (if (= A B) [ELSE-NODES] [THEN-NODES]), swapping the branches',
+};
+
+/** Composer's metadata options: accepted and dropped (`:asset-class` is also checked). */
+export const METADATA_KEYS = ['asset-class', 'asset-classes', 'description', 'id', 'name'] as const;
+
 export const OPTION_KEYS = [
-  'asset-class',
+  ...METADATA_KEYS,
   'rebalance-frequency',
   'rebalance',
   'rebalance-threshold',
+  'rebalance-corridor-width',
   'params',
 ] as const;
-export const FREQUENCIES = ['daily', 'weekly', 'monthly'] as const;
+export const FREQUENCIES = ['daily', 'weekly', 'monthly', 'quarterly', 'yearly', 'none'] as const;
 export const PARAM_KEYS = ['default', 'type', 'min', 'max'] as const;

@@ -8,6 +8,7 @@ import { ValidationError } from '../errors.js';
 import { resolveSymphony } from '../symphony/resolve.js';
 import {
   DEFAULT_WINDOWS,
+  type RebalancePeriod,
   SYMPHONY_INDICATORS,
   type SymphonyCompare,
   type SymphonyCondition,
@@ -20,6 +21,7 @@ import type { NumberOrParam, ParamSpec } from '../types.js';
 import { describeForm, type Form, type FormOf } from './ast.js';
 import { type Diagnostics, nearMiss } from './errors.js';
 import {
+  COMPARE_ALIASES,
   COMPARE_OPS,
   FREQUENCIES,
   NODE_OPS,
@@ -213,8 +215,16 @@ class SymphonyCompiler {
     // Params first: the threshold may name one.
     for (const e of entries) if (e.key === 'params') out.params = this.paramSpecs(e.value);
 
-    let frequencyKey: string | null = null;
-    let thresholdSeen = false;
+    let frequency: { key: string; value: RebalancePeriod | null } | null = null;
+    let drift: string | null = null;
+    let threshold: NumberOrParam | null = null;
+    const exclusive = (keyForm: Form, key: string, other: string): void =>
+      this.error(
+        keyForm,
+        `\`:${key}\` and \`:${other}\` exclude each other`,
+        'rebalance on a calendar or on drift, not both (a drift threshold goes with :rebalance-frequency :none)',
+      );
+    const calendar = (f: RebalancePeriod | null): boolean => f !== null && f !== 'none';
     for (const e of entries) {
       switch (e.key) {
         case 'asset-class':
@@ -224,53 +234,54 @@ class SymphonyCompiler {
           break;
         case 'rebalance':
         case 'rebalance-frequency': {
-          if (frequencyKey !== null) {
-            this.error(e.keyForm, `\`:${e.key}\` repeats \`:${frequencyKey}\``, 'keep one of them');
-            break;
-          }
-          frequencyKey = e.key;
-          if (thresholdSeen) {
-            this.error(
-              e.keyForm,
-              `\`:${e.key}\` and \`:rebalance-threshold\` exclude each other`,
-              'rebalance on a calendar or on drift, not both',
-            );
+          if (frequency !== null) {
+            this.error(e.keyForm, `\`:${e.key}\` repeats \`:${frequency.key}\``, 'keep one of them');
             break;
           }
           const f = this.frequency(e.value, e.key);
-          if (f !== null) out.rebalance = f;
+          frequency = { key: e.key, value: f };
+          if (drift !== null && calendar(f)) exclusive(e.keyForm, e.key, drift);
           break;
         }
-        case 'rebalance-threshold': {
-          thresholdSeen = true;
-          if (frequencyKey !== null) {
-            this.error(
-              e.keyForm,
-              `\`:rebalance-threshold\` and \`:${frequencyKey}\` exclude each other`,
-              'rebalance on a calendar or on drift, not both',
-            );
+        case 'rebalance-threshold':
+        case 'rebalance-corridor-width': {
+          // Composer writes `:rebalance-corridor-width nil` for no corridor.
+          if (e.key === 'rebalance-corridor-width' && e.value.kind === 'nil') break;
+          if (drift !== null) {
+            this.error(e.keyForm, `\`:${e.key}\` repeats \`:${drift}\``, 'keep one of them');
             break;
           }
-          const t = this.number(e.value, 'symphony.rebalance.threshold', 'threshold', 'the rebalance threshold');
-          if (t !== null) out.rebalance = { threshold: t };
+          drift = e.key;
+          if (frequency !== null && calendar(frequency.value)) {
+            exclusive(e.keyForm, e.key, frequency.key);
+            break;
+          }
+          const what = e.key === 'rebalance-threshold' ? 'the rebalance threshold' : 'the corridor width';
+          threshold = this.number(e.value, 'symphony.rebalance.threshold', 'threshold', what);
           break;
         }
+        default:
+          // Composer's other metadata (`:asset-classes`, `:description`, `:id`, `:name`) is dropped.
+          break;
       }
     }
+    if (threshold !== null) out.rebalance = { threshold };
+    else if (frequency !== null && frequency.value !== null) out.rebalance = frequency.value;
     return out;
   }
 
-  private frequency(form: Form, key: string): 'daily' | 'weekly' | 'monthly' | null {
+  private frequency(form: Form, key: string): RebalancePeriod | null {
     this.where.set('symphony.rebalance', form);
+    const expected = ':daily, :weekly, :monthly, :quarterly, :yearly or :none';
     if (form.kind === 'keyword') {
-      if ((FREQUENCIES as readonly string[]).includes(form.name)) return form.name as 'daily';
+      if ((FREQUENCIES as readonly string[]).includes(form.name)) return form.name as RebalancePeriod;
       this.error(
         form,
         `unknown rebalance frequency \`:${form.name}\``,
         nearMiss(
           `:${form.name}`,
           FREQUENCIES.map((f) => `:${f}`),
-        ) ?? 'expected :daily, :weekly or :monthly',
+        ) ?? `expected ${expected}`,
       );
       return null;
     }
@@ -281,12 +292,12 @@ class SymphonyCompiler {
     if (form.kind === 'number' || form.kind === 'symbol') {
       this.error(
         form,
-        `\`:${key}\` takes :daily, :weekly or :monthly, got ${describeForm(form)}`,
+        `\`:${key}\` takes ${expected}, got ${describeForm(form)}`,
         'a drift threshold is written :rebalance-threshold 0.05',
       );
       return null;
     }
-    this.error(form, `\`:${key}\` takes :daily, :weekly or :monthly, got ${describeForm(form)}`);
+    this.error(form, `\`:${key}\` takes ${expected}, got ${describeForm(form)}`);
     return null;
   }
 
@@ -855,9 +866,11 @@ class SymphonyCompiler {
       args = args.slice(1);
     }
     if (fn === 'current-price') {
-      if (args[0] !== undefined) {
-        this.error(args[0], '`current-price` takes no window', 'write (current-price)');
-        return null;
+      // A window, as Composer exports may write one, is checked and dropped.
+      if (args[0] !== undefined && this.window(args[0], `${path}.window`, true) === null) ok = false;
+      if (args.length > 1) {
+        this.error(args[1] as Form, `a filter score takes at most a window, got ${args.length} arguments`, usage);
+        ok = false;
       }
       return ok ? { fn } : null;
     }
@@ -938,6 +951,12 @@ class SymphonyCompiler {
           `indicator \`${op}\` where a condition is expected`,
           `compare it: (> ${indicatorExample(op)} 50)`,
         );
+      } else if (Object.hasOwn(COMPARE_ALIASES, op)) {
+        this.error((form as ListForm).items[0] as Form, `unknown comparison \`${op}\``, COMPARE_ALIASES[op]);
+        // Keep checking the values it compares.
+        (form as ListForm).items.slice(1).forEach((v, i) => {
+          this.value(v, `${path}[${i}]`);
+        });
       } else if (Object.hasOwn(UNSUPPORTED_OPS, op)) {
         this.error((form as ListForm).items[0] as Form, `unknown comparison \`${op}\``, UNSUPPORTED_OPS[op]);
         // Keep checking the conditions it combines.
@@ -1037,8 +1056,15 @@ class SymphonyCompiler {
     const ticker = this.ticker(tickerForm, `${path}.ticker`);
     let ok = ticker !== null;
     if (fn === 'current-price') {
-      if (args[1] !== undefined) {
-        this.error(args[1], '`current-price` takes no window', `write ${indicatorExample(fn)}`);
+      // Composer exports may give current-price a window (`10`, `{:window 2}`); it has none, so a
+      // well-formed one is checked and dropped.
+      if (args[1] !== undefined && this.window(args[1], `${path}.window`, true) === null) ok = false;
+      if (args.length > 2) {
+        this.error(
+          args[2] as Form,
+          `\`${fn}\` takes a ticker, got ${args.length} arguments`,
+          `write ${indicatorExample(fn)}`,
+        );
         ok = false;
       }
       return ok ? { fn, ticker: ticker as string } : null;

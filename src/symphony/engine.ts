@@ -14,6 +14,8 @@ import { checkResolvedSymphony } from './resolve.js';
 import {
   type DailyData,
   DEFAULT_WINDOWS,
+  REBALANCE_PERIODS,
+  type RebalancePeriod,
   type SymphonyIndicator,
   type SymphonyIR,
   type SymphonyMetrics,
@@ -578,6 +580,18 @@ function monthKey(day: number): number {
   return y * 12 + (m - 1);
 }
 
+/** How each calendar rule is numbered in the daily loop; `{ threshold }` is `RULE_THRESHOLD`. */
+const RULE_KIND: Readonly<Record<RebalancePeriod, number>> = {
+  daily: 0,
+  weekly: 1,
+  monthly: 2,
+  quarterly: 3,
+  yearly: 4,
+  none: 5,
+};
+const RULE_NONE = 5;
+const RULE_THRESHOLD = 6;
+
 const weekOf = (date: number): number => Math.floor((Math.floor(date / DAY_MS) + 3) / 7);
 
 /** Checks a run configuration (engine input); throws one ValidationError listing every problem. */
@@ -585,10 +599,13 @@ export function checkSymphonyConfig(config: SymphonyRunConfig): void {
   const issues: { path: string; message: string }[] = [];
   const at = (path: string, message: string) => issues.push({ path: `config.${path}`, message });
   const r = config.rebalance;
-  if (r !== null && r !== 'daily' && r !== 'weekly' && r !== 'monthly') {
+  if (r !== null && !(REBALANCE_PERIODS as readonly unknown[]).includes(r)) {
     const x = typeof r === 'object' && r !== null ? (r as { threshold?: unknown }).threshold : undefined;
     if (typeof x !== 'number' || !(Number.isFinite(x) && x > 0)) {
-      at('rebalance', `expected daily, weekly, monthly or { threshold: x > 0 }, got ${JSON.stringify(r)}`);
+      at(
+        'rebalance',
+        `expected daily, weekly, monthly, quarterly, yearly, none or { threshold: x > 0 }, got ${JSON.stringify(r)}`,
+      );
     }
   }
   if (config.fillAt !== 'close' && config.fillAt !== 'open') {
@@ -656,7 +673,7 @@ export function runSymphonyJs(
   const open: Float64Array[] = Array.from(cols, (c) => data.open[c] as Float64Array);
 
   const rule = config.rebalance ?? ir.rebalance ?? 'daily';
-  const ruleKind = rule === 'daily' ? 0 : rule === 'weekly' ? 1 : rule === 'monthly' ? 2 : 3;
+  const ruleKind = typeof rule === 'object' ? RULE_THRESHOLD : RULE_KIND[rule];
   const threshold = typeof rule === 'object' ? (rule.threshold as number) : 0;
   const atOpen = config.fillAt === 'open';
   const commissionPct = config.commissionPct;
@@ -786,10 +803,14 @@ export function runSymphonyJs(
     if (d === 0) due = true;
     else if (ruleKind === 0) due = true;
     else if (ruleKind === 1) due = weekOf(dates[t] as number) !== weekOf(dates[t - 1] as number);
-    else if (ruleKind === 2)
-      due =
-        monthKey(Math.floor((dates[t] as number) / DAY_MS)) !== monthKey(Math.floor((dates[t - 1] as number) / DAY_MS));
-    else {
+    else if (ruleKind === RULE_NONE) due = false;
+    else if (ruleKind !== RULE_THRESHOLD) {
+      // Monthly, quarterly or yearly: the UTC month, quarter or year differs from the previous day's.
+      const span = ruleKind === 2 ? 1 : ruleKind === 3 ? 3 : 12;
+      const m0 = monthKey(Math.floor((dates[t - 1] as number) / DAY_MS));
+      const m1 = monthKey(Math.floor((dates[t] as number) / DAY_MS));
+      due = Math.floor(m1 / span) !== Math.floor(m0 / span);
+    } else {
       const eq = value(close, t);
       let dev = 0;
       for (let k = 0; k < nT; k++) {

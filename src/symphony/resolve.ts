@@ -7,6 +7,8 @@ import { type Issue, ValidationError } from '../errors.js';
 import { declared, describe, isPlainObject, paramSpecs, paramValues, suggest, unknownFields } from '../ir/validate.js';
 import type { NumberOrParam, ParamSpec } from '../types.js';
 import {
+  MAX_SYMPHONY_DEPTH,
+  REBALANCE_PERIODS,
   SYMPHONY_INDICATORS,
   SYMPHONY_NODE_TYPES,
   type SymphonyCondition,
@@ -28,7 +30,7 @@ const NODE_FIELDS: Readonly<Record<(typeof NODE_TYPES)[number], readonly string[
   if: ['type', 'cond', 'then', 'else'],
 };
 const COMPARE_OPS = ['>', '<', '>=', '<=', '='] as const;
-const REBALANCE = ['daily', 'weekly', 'monthly'] as const;
+const REBALANCE = REBALANCE_PERIODS;
 
 function oneOf(name: string, list: readonly string[]): string {
   return `(expected one of ${list.join(', ')})${suggest(name, list)}`;
@@ -145,7 +147,7 @@ class SymphonyChecker {
       return undefined;
     }
     if (!isPlainObject(v)) {
-      this.add(path, `expected daily, weekly, monthly or { threshold }, got ${describe(v)}`);
+      this.add(path, `expected ${REBALANCE.join(', ')} or { threshold }, got ${describe(v)}`);
       return undefined;
     }
     unknownFields(v, ['threshold'], path, this.issues);
@@ -417,8 +419,54 @@ class SymphonyChecker {
   }
 }
 
+/**
+ * The path of the first array or object (in document order) nested deeper than
+ * `MAX_SYMPHONY_DEPTH` levels, `input` being level 1; null when there is none.
+ */
+function tooDeep(input: unknown): string | null {
+  const walk = (v: unknown, depth: number): (string | number)[] | null => {
+    if (v === null || typeof v !== 'object') return null;
+    if (depth > MAX_SYMPHONY_DEPTH) return [];
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const p = walk(v[i], depth + 1);
+        if (p !== null) {
+          p.push(i);
+          return p;
+        }
+      }
+      return null;
+    }
+    for (const [k, x] of Object.entries(v)) {
+      const p = walk(x, depth + 1);
+      if (p !== null) {
+        p.push(k);
+        return p;
+      }
+    }
+    return null;
+  };
+  const segments = walk(input, 1);
+  if (segments === null) return null;
+  let path = ROOT;
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const s = segments[i] as string | number;
+    path += typeof s === 'number' ? `[${s}]` : `.${s}`;
+  }
+  return path;
+}
+
 /** One checker pass over `input`; throws one ValidationError with every problem it found. */
 function checked(input: unknown, mode: 'shape' | 'resolve' | 'resolved', given?: unknown): SymphonyIR {
+  const deep = tooDeep(input);
+  if (deep !== null) {
+    throw new ValidationError([
+      {
+        path: deep,
+        message: `nested deeper than ${MAX_SYMPHONY_DEPTH} levels of arrays and objects (the limit of a symphony IR)`,
+      },
+    ]);
+  }
   const c = new SymphonyChecker(mode, given);
   const out = c.run(input);
   if (c.issues.length > 0 || out === null) throw new ValidationError(c.issues);

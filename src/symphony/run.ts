@@ -88,7 +88,7 @@ export interface SymphonyBook {
 /** Run settings shared by `runSymphonies` and `optimizeSymphony`. */
 export interface SymphonySettings {
   engine?: EngineChoice;
-  rebalance?: 'daily' | 'weekly' | 'monthly' | { threshold: number } | null;
+  rebalance?: 'daily' | 'weekly' | 'monthly' | 'quarterly' | 'yearly' | 'none' | { threshold: number } | null;
   fillAt?: 'close' | 'open';
   commissionPct?: number;
   initialCapital?: number;

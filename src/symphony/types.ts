@@ -81,7 +81,17 @@ export type SymphonyNode =
   | { type: 'group'; name: string; children: SymphonyNode[] }
   | { type: 'if'; cond: SymphonyCondition; then: SymphonyNode[]; else?: SymphonyNode[] | null };
 
-export type RebalanceRule = 'daily' | 'weekly' | 'monthly' | { threshold: NumberOrParam };
+/** Calendar rules: rebalance on the first simulated day and when the UTC period changes; `none` only on the first day. */
+export const REBALANCE_PERIODS = ['daily', 'weekly', 'monthly', 'quarterly', 'yearly', 'none'] as const;
+export type RebalancePeriod = (typeof REBALANCE_PERIODS)[number];
+
+export type RebalanceRule = RebalancePeriod | { threshold: NumberOrParam };
+
+/**
+ * The deepest nesting of arrays and objects a symphony IR may have, the IR object itself being
+ * level 1 (docs/symphony.md section 1). Both engines reject deeper documents.
+ */
+export const MAX_SYMPHONY_DEPTH = 2048;
 
 export interface SymphonyIR {
   version: 1;
@@ -111,7 +121,7 @@ export interface DailyData {
 /** Everything a symphony run needs besides the tree (docs/symphony.md section 5). */
 export interface SymphonyRunConfig {
   /** Overrides the symphony's own rule when given. */
-  rebalance: 'daily' | 'weekly' | 'monthly' | { threshold: number } | null;
+  rebalance: RebalancePeriod | { threshold: number } | null;
   fillAt: 'close' | 'open';
   /** Percent of traded notional. */
   commissionPct: number;

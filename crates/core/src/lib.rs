@@ -27,6 +27,7 @@ pub use data::{Bar, BarData, MarketData, TickData};
 pub use engine::{run, run_with_cache, run_with_control, RunControl};
 pub use error::{panic_message, Error, ErrorKind};
 pub use ir::{compile, parse_params, Program, Strategy};
+pub use pool::THREAD_STACK_BYTES;
 pub use results::{EquityCurve, ExitReason, Metrics, RejectReason, Rejection, RunOutput, Trade};
 pub use series::SeriesCache;
 pub use timeframe::Timeframe;

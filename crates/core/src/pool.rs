@@ -2,9 +2,14 @@
 
 use rayon::prelude::*;
 
+/// The stack of every thread that runs jobs (pool threads here, the binding's own threads): deep
+/// symphony trees are parsed, planned and evaluated recursively, one level of recursion per level
+/// of nesting, up to `symphony::MAX_DEPTH` levels.
+pub const THREAD_STACK_BYTES: usize = 16 * 1024 * 1024;
+
 /// A pool for the call, or none when the jobs run on the calling thread (one thread or one job;
 /// also if the system refuses new threads, which only costs parallelism). Its threads are named
-/// `{name}-{i}`.
+/// `{name}-{i}` and have `THREAD_STACK_BYTES` of stack.
 pub(crate) fn call_pool(threads: usize, jobs: usize, name: &'static str) -> Option<rayon::ThreadPool> {
     if threads <= 1 || jobs <= 1 {
         return None;
@@ -12,6 +17,7 @@ pub(crate) fn call_pool(threads: usize, jobs: usize, name: &'static str) -> Opti
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads.min(jobs))
         .thread_name(move |i| format!("{name}-{i}"))
+        .stack_size(THREAD_STACK_BYTES)
         .build()
         .ok()
 }

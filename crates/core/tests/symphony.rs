@@ -458,6 +458,67 @@ fn monthly_rebalances_when_the_utc_month_changes() {
     assert_eq!(out.rebalance_days, vec![0, 1, 2, 3, 4, 5]);
 }
 
+/// Ten days across quarter and year boundaries, with one price per day.
+fn calendar_data() -> DailyData {
+    let dates = vec![
+        1_703_894_400_000.0, // 0: 2023-12-30
+        1_703_980_800_000.0, // 1: 2023-12-31
+        1_704_153_600_000.0, // 2: 2024-01-02 (new quarter, new year)
+        1_711_843_200_000.0, // 3: 2024-03-31
+        1_711_929_600_000.0, // 4: 2024-04-01 (new quarter)
+        1_719_705_600_000.0, // 5: 2024-06-30
+        1_719_792_000_000.0, // 6: 2024-07-01 (new quarter)
+        1_735_603_200_000.0, // 7: 2024-12-31 (new quarter)
+        1_735_689_600_000.0, // 8: 2025-01-01 (new quarter, new year)
+        1_738_368_000_000.0, // 9: 2025-02-01
+    ];
+    let prices: Vec<f64> = (0..dates.len()).map(|i| 10.0 + i as f64).collect();
+    DailyData::new(dates, vec!["A".into()], vec![prices.clone()], vec![prices]).expect("valid data")
+}
+
+#[test]
+fn quarterly_yearly_and_none_follow_the_utc_calendar() {
+    let d = calendar_data();
+    let ir = symphony(&["A"], asset("A"));
+    let days = |rule: &str, start: Option<f64>| {
+        let cfg = match start {
+            Some(s) => json!({ "rebalance": rule, "start": s }),
+            None => json!({ "rebalance": rule }),
+        };
+        run(&d, &ir, cfg).rebalance_days
+    };
+    assert_eq!(days("monthly", None), vec![0, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert_eq!(days("quarterly", None), vec![0, 2, 4, 6, 7, 8]);
+    assert_eq!(days("yearly", None), vec![0, 2, 8]);
+    assert_eq!(days("none", None), vec![0]);
+    // From 2024-03-31: the first simulated day, then 04-01, 07-01, 12-31 and 2025-01-01.
+    let start = Some(1_711_843_200_000.0);
+    assert_eq!(days("quarterly", start), vec![0, 1, 3, 4, 5]);
+    assert_eq!(days("yearly", start), vec![0, 5]);
+    assert_eq!(days("none", start), vec![0]);
+
+    // The IR's own rule; buy and hold lets the weights drift and trades once.
+    let two = DailyData::new(
+        dates(4, T0),
+        vec!["A".into(), "B".into()],
+        vec![vec![10.0, 20.0, 20.0, 40.0], vec![10.0; 4]],
+        vec![vec![10.0, 20.0, 20.0, 40.0], vec![10.0; 4]],
+    )
+    .expect("valid data");
+    let held = json!({ "version": 1, "kind": "symphony", "name": "h", "rebalance": "none",
+                       "tickers": ["A", "B"],
+                       "root": { "type": "weight-equal", "children": [asset("A"), asset("B")] } });
+    let out = run(&two, &held, json!({ "initialCapital": 1000 }));
+    assert_eq!(out.rebalance_days, vec![0]);
+    assert_eq!(out.metrics.rebalances, 1);
+    same(&out.equity, &[1000.0, 1500.0, 1500.0, 2500.0]);
+    // With fills at the open, the only trade happens on day 1.
+    let out = run(&two, &held, json!({ "initialCapital": 1000, "fillAt": "open" }));
+    assert_eq!(out.rebalance_days, vec![0]);
+    assert_eq!(out.metrics.rebalances, 1);
+    same(&out.equity, &[1000.0, 1000.0, 1000.0, 1500.0]);
+}
+
 #[test]
 fn threshold_rebalances_when_held_weights_drift_too_far() {
     let d = data(&["A", "B"], &[&[10.0, 20.0, 20.0], &[10.0, 10.0, 10.0]]);
@@ -708,9 +769,9 @@ fn ir_problems_are_reported_at_their_path() {
         ),
         (
             json!({ "version": 1, "kind": "symphony", "name": "x", "tickers": ["A"], "root": asset("A"),
-                    "rebalance": "yearly" }),
+                    "rebalance": "hourly" }),
             "rebalance",
-            "unknown rebalance rule 'yearly'",
+            "unknown rebalance rule 'hourly'",
         ),
     ];
     for (ir, path, message) in cases {
@@ -881,6 +942,13 @@ fn config_problems_are_reported() {
         config(json!({ "rebalance": "weekly" })).rebalance,
         Some(Rebalance::Weekly)
     );
+    for (name, rule) in [
+        ("quarterly", Rebalance::Quarterly),
+        ("yearly", Rebalance::Yearly),
+        ("none", Rebalance::None),
+    ] {
+        assert_eq!(config(json!({ "rebalance": name })).rebalance, Some(rule));
+    }
 }
 
 // ------------------------------------------------------------------------------------ batches
@@ -1481,4 +1549,91 @@ fn weights_match_a_direct_transcription_of_the_contract() {
             );
         }
     }
+}
+
+// ------------------------------------------------------------------------------------ deep trees
+
+/// `blocks` nested `weight-equal [if (rsi SPY 10 > 1) [...] else [BIL]]` levels around `asset SPY`,
+/// as the DSL compiles them.
+fn nested_ifs(blocks: usize) -> String {
+    let mut node = asset("SPY").to_string();
+    for _ in 0..blocks {
+        node = format!(
+            r#"{{"type":"weight-equal","children":[{{"type":"if","cond":{{"op":">","left":{{"fn":"rsi","ticker":"SPY","window":10}},"right":1}},"then":[{node}],"else":[{{"type":"asset","ticker":"BIL"}}]}}]}}"#
+        );
+    }
+    format!(r#"{{"version":1,"kind":"symphony","name":"deep","tickers":["BIL","SPY"],"root":{node}}}"#)
+}
+
+/// `f` on a thread with the stack the engine's threads have.
+fn on_engine_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(tickforge_core::THREAD_STACK_BYTES)
+        .spawn(f)
+        .expect("thread")
+        .join()
+        .expect("no panic")
+}
+
+#[test]
+fn deep_trees_parse_and_run() {
+    let d = walk_data(2, 60, 7);
+    let d = DailyData::new(
+        d.dates().to_vec(),
+        vec!["BIL".into(), "SPY".into()],
+        (0..2).map(|k| d.open(k).to_vec()).collect(),
+        (0..2).map(|k| d.close(k).to_vec()).collect(),
+    )
+    .expect("valid data");
+    // 40 blocks nest 4 * 40 + 2 = 162 levels (beyond serde_json's default limit of 128).
+    let json = nested_ifs(40);
+    let shallow = SymphonyProgram::from_json(&json);
+    assert!(shallow.is_ok(), "{:?}", shallow.err());
+    let out = run_symphonies_json(
+        &d,
+        &[json.clone(), json],
+        &["{}".to_string()],
+        &SymphonyBatchOptions {
+            threads: 2,
+            cancel: None,
+        },
+    );
+    let a = out[0].as_ref().expect("runs");
+    let b = out[1].as_ref().expect("runs");
+    assert_same_output(a, b);
+    // Near the bound: 511 blocks nest 4 * 511 + 2 = 2046 levels, on the engine's stack.
+    let deepest = on_engine_stack(move || {
+        let json = nested_ifs(511);
+        let program = SymphonyProgram::from_json(&json).map_err(|e| e.to_string())?;
+        run_symphony(&d, &program, &SymphonyConfig::default(), None).map_err(|e| e.to_string())
+    });
+    assert!(deepest.is_ok(), "{:?}", deepest.err());
+}
+
+#[test]
+fn documents_deeper_than_the_bound_are_rejected_before_parsing() {
+    let deep = format!(
+        r#"{{"version":1,"kind":"symphony","name":"x","tickers":["A"],"root":{}1{}}}"#,
+        "[".repeat(3000),
+        "]".repeat(3000)
+    );
+    let e = SymphonyProgram::from_json(&deep).expect_err("rejected");
+    assert_eq!(e.path, "symphony");
+    assert!(e.message.contains("deeper than 2048 levels"), "{}", e.message);
+    assert_eq!(tickforge_core::symphony::MAX_DEPTH, 2048);
+    // Exactly at the bound the document parses (and fails on its content instead).
+    let at_bound = format!(
+        r#"{{"version":1,"kind":"symphony","name":"x","tickers":["A"],"root":{}1{}}}"#,
+        "[".repeat(2047),
+        "]".repeat(2047)
+    );
+    let e = on_engine_stack(move || SymphonyProgram::from_json(&at_bound).expect_err("rejected"));
+    assert_eq!(e.path, "root");
+    // Brackets inside strings do not count.
+    let quoted = format!(
+        r#"{{"version":1,"kind":"symphony","name":"{}\"{}","tickers":["A"],"root":{{"type":"asset","ticker":"A"}}}}"#,
+        "[".repeat(3000),
+        "{".repeat(10)
+    );
+    assert!(SymphonyProgram::from_json(&quoted).is_ok());
 }

@@ -11,10 +11,10 @@ use napi_derive::napi;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use tickforge_core::panic_message;
 use tickforge_core::symphony::{
     run_symphonies_json, DailyData, SymphonyBatchOptions, SymphonyError, SymphonyOutput,
 };
+use tickforge_core::{panic_message, THREAD_STACK_BYTES};
 
 /// Daily opens and closes of several tickers on one calendar, validated once and shared
 /// read-only by every symphony run that uses it.
@@ -243,6 +243,7 @@ pub fn run_symphonies<'env>(
         std::sync::mpsc::channel::<(Batch, napi::JsDeferred<Vec<NativeSymphonyResult>, Settle>)>();
     let started = std::thread::Builder::new()
         .name("tickforge-symphonies".into())
+        .stack_size(THREAD_STACK_BYTES)
         .spawn(move || {
             if let Ok((batch, deferred)) = receive.recv() {
                 deferred.resolve(settle(batch.run()));
@@ -273,5 +274,30 @@ pub fn run_symphonies_sync(
     cancel: Option<&CancelToken>,
 ) -> Result<Vec<NativeSymphonyResult>> {
     let batch = Batch::new(&env, data, jobs, configs, &options, cancel)?;
-    Ok(batch.run().into_iter().map(to_js).collect())
+    Ok(run_on_own_stack(batch).into_iter().map(to_js).collect())
+}
+
+/// Runs the batch on a scoped thread with `THREAD_STACK_BYTES` of stack (deep trees recurse
+/// deeper than the calling thread's stack may allow), or on the calling thread if no thread can
+/// be started.
+fn run_on_own_stack(batch: Batch) -> Outcomes {
+    let n = batch.jobs.len();
+    let mut slot = Some(batch);
+    let ran = std::thread::scope(|scope| {
+        let slot = &mut slot;
+        std::thread::Builder::new()
+            .name("tickforge-symphonies".into())
+            .stack_size(THREAD_STACK_BYTES)
+            .spawn_scoped(scope, move || slot.take().map(Batch::run))
+            .ok()
+            .and_then(|handle| handle.join().ok().flatten())
+    });
+    match (ran, slot) {
+        (Some(outcomes), _) => outcomes,
+        (None, Some(batch)) => batch.run(),
+        (None, None) => {
+            let lost = SymphonyError::Panicked("the symphony thread stopped without a result".into());
+            vec![Err(lost); n]
+        }
+    }
 }

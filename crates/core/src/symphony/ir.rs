@@ -3,9 +3,10 @@
 //! The document is read into a `serde_json::Value` and walked by hand so that every problem is
 //! reported at its JSON path (`root.children[2].window`, `rebalance.threshold`, `tickers[3]`).
 
-use crate::config::parse_json;
-use crate::error::{js_number, Error, ErrorKind};
+use crate::config::json_message;
+use crate::error::{js_number, Error};
 use crate::ir::{err, json_type};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 use std::fmt::Write as _;
@@ -181,7 +182,65 @@ pub enum Rebalance {
     Daily,
     Weekly,
     Monthly,
+    Quarterly,
+    Yearly,
+    /// Only on the first simulated day (buy and hold).
+    None,
     Threshold(f64),
+}
+
+/// The deepest nesting of arrays and objects a symphony document may have, the document itself
+/// being level 1. Deeper documents are rejected before they are parsed.
+pub const MAX_DEPTH: usize = 2048;
+
+/// Whether `json` nests arrays and objects deeper than `limit` levels, counting the brackets
+/// outside strings. Malformed JSON is left to the parser.
+fn nests_deeper_than(json: &str, limit: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in json.as_bytes() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Parses a symphony document of at most `MAX_DEPTH` levels, without serde_json's recursion limit
+/// (128 levels, which trees the DSL writes exceed).
+fn parse_document(json: &str) -> Result<Value, Error> {
+    if nests_deeper_than(json, MAX_DEPTH) {
+        return Err(err(
+            "symphony",
+            format!(
+                "the document nests arrays and objects deeper than {MAX_DEPTH} levels (the limit of a symphony IR)"
+            ),
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_str(json);
+    de.disable_recursion_limit();
+    Value::deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| err("symphony", format!("invalid JSON: {}", json_message(&e))))
 }
 
 /// A resolved, validated symphony.
@@ -294,7 +353,7 @@ struct Walk {
 impl SymphonyProgram {
     /// Parses and checks a resolved symphony IR.
     pub fn from_json(json: &str) -> Result<SymphonyProgram, Error> {
-        SymphonyProgram::from_value(&parse_json(json, "symphony", ErrorKind::Strategy)?)
+        SymphonyProgram::from_value(&parse_document(json)?)
     }
 
     pub fn from_value(value: &Value) -> Result<SymphonyProgram, Error> {
@@ -373,14 +432,18 @@ impl SymphonyProgram {
     }
 }
 
-/// `"daily" | "weekly" | "monthly" | { "threshold": x }`, shared with the run configuration.
+/// `"daily" | "weekly" | "monthly" | "quarterly" | "yearly" | "none" | { "threshold": x }`,
+/// shared with the run configuration.
 pub(crate) fn parse_rebalance(v: &Value, path: &str) -> Result<Rebalance, Error> {
-    const EXPECTED: &str = "expected \"daily\", \"weekly\", \"monthly\" or { \"threshold\": x }";
+    const EXPECTED: &str = "expected \"daily\", \"weekly\", \"monthly\", \"quarterly\", \"yearly\", \"none\" or { \"threshold\": x }";
     match v {
         Value::String(s) => match s.as_str() {
             "daily" => Ok(Rebalance::Daily),
             "weekly" => Ok(Rebalance::Weekly),
             "monthly" => Ok(Rebalance::Monthly),
+            "quarterly" => Ok(Rebalance::Quarterly),
+            "yearly" => Ok(Rebalance::Yearly),
+            "none" => Ok(Rebalance::None),
             _ => Err(err(path, format!("unknown rebalance rule '{s}' ({EXPECTED})"))),
         },
         Value::Object(map) => {

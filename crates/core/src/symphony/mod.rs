@@ -19,7 +19,7 @@ pub use config::{SymphonyConfig, SymphonyFill};
 pub use data::DailyData;
 pub use ir::{
     cmp_utf16, CompareOp, Condition, Indicator, IndicatorRef, Node, Operand, Rebalance, Select,
-    SymphonyProgram,
+    SymphonyProgram, MAX_DEPTH,
 };
 pub use metrics::SymphonyMetrics;
 pub use series::{ticker_series, SeriesCache, SeriesKey};

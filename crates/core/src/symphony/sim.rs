@@ -33,7 +33,8 @@ fn week(date: f64) -> f64 {
     (((date / MS_PER_DAY).floor() + 3.0) / 7.0).floor()
 }
 
-/// `year * 12 + month0` of the UTC date (days-to-civil, proleptic Gregorian).
+/// `year * 12 + month0` of the UTC date (days-to-civil, proleptic Gregorian); its Euclidean
+/// quotient by 3 numbers the quarters, by 12 the years.
 #[inline]
 fn month(date: f64) -> i64 {
     let z = (date / MS_PER_DAY).floor() as i64 + 719_468;
@@ -186,6 +187,9 @@ pub(crate) fn simulate(
                 Rebalance::Daily => true,
                 Rebalance::Weekly => week(dates[t]) != week(dates[t - 1]),
                 Rebalance::Monthly => month(dates[t]) != month(dates[t - 1]),
+                Rebalance::Quarterly => month(dates[t]).div_euclid(3) != month(dates[t - 1]).div_euclid(3),
+                Rebalance::Yearly => month(dates[t]).div_euclid(12) != month(dates[t - 1]).div_euclid(12),
+                Rebalance::None => false,
                 Rebalance::Threshold(x) => account.drift(target, &closes, t) > x,
             };
         if due {
