@@ -9,7 +9,9 @@
 import { availableParallelism } from 'node:os';
 import { Bench } from 'tinybench';
 import { compile } from '../src/dsl/index.js';
-import { generateDaily, runSymphonies, type SymphonyBook, type SymphonyIR } from '../src/index.js';
+import { generateDaily, resolveSymphony, runSymphonies, type SymphonyBook, type SymphonyIR } from '../src/index.js';
+import { configJson, nativeSymphony, toNativeDaily } from '../src/symphony/native.js';
+import { buildSymphonyConfig } from '../src/symphony/run.js';
 import { machine, writeResult } from './common.js';
 import { BENCH_TICKERS, benchSymphonyFiles } from './symphony-files.js';
 
@@ -65,14 +67,27 @@ export async function benchSymphony() {
     if (!sameWeights(reference, await run(m))) throw new Error(`${m.name}: allocations differ from ${modes[0]?.name}`);
   }
 
-  const bench = new Bench({ iterations: 5, warmupIterations: 1, time: 0 });
+  const bench = new Bench({ iterations: 15, warmupIterations: 3, time: 0 });
   for (const m of modes) bench.add(m.name, async () => void (await run(m)));
+  // The binding's call alone (resolved IR in, typed arrays out): what the API adds is the rest.
+  const binding = nativeSymphony();
+  if (binding) {
+    const handle = toNativeDaily(binding, data);
+    const jobs = irs.map((ir) => JSON.stringify(resolveSymphony(ir)));
+    const configs = [configJson(buildSymphonyConfig())];
+    bench.add(`native engine call only, ${cores} threads`, () => {
+      binding.runSymphoniesSync(handle, jobs, configs, { threads: cores });
+    });
+    bench.add('native engine call only, 1 thread', () => {
+      binding.runSymphoniesSync(handle, jobs, configs, { threads: 1 });
+    });
+  }
   await bench.run();
   const p50 = (i: number) => bench.tasks[i]?.result?.latency.p50 ?? Number.NaN;
-  const results = modes.map((m, i) => ({
-    mode: m.name,
-    engine: m.engine,
-    parallelism: m.parallelism,
+  const results = bench.tasks.map((t, i) => ({
+    mode: t.name,
+    engine: modes[i]?.engine ?? 'native',
+    parallelism: modes[i]?.parallelism ?? (i === modes.length ? 'threads' : 'none'),
     medianMs: p50(i),
     fileDaysPerSecond: (FILES * DAYS) / (p50(i) / 1000),
   }));
@@ -81,11 +96,12 @@ export async function benchSymphony() {
     nativeVsJsSequential: p50(3) / p50(1),
     nativeThreadsVsOneThread: p50(1) / p50(0),
     jsExecutorVsSequential: p50(3) / p50(2),
+    engineCallThreadsVsOneThread: binding ? p50(5) / p50(4) : Number.NaN,
   };
 
   const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
   console.log(
-    `\nSymphonies: ${FILES} files x ${DAYS} days x ${BENCH_TICKERS.length} tickers, median of 5 runs, ${machine().cpu}`,
+    `\nSymphonies: ${FILES} files x ${DAYS} days x ${BENCH_TICKERS.length} tickers, median of 15 runs, ${machine().cpu}`,
   );
   console.table(
     results.map((r) => ({
@@ -96,7 +112,8 @@ export async function benchSymphony() {
   );
   console.log(
     `native ÷ pure-TS: ${ratios.nativeVsJsSequential.toFixed(2)}x sequential, ${ratios.nativeVsJsParallel.toFixed(2)}x parallel; ` +
-      `native ${cores} threads ÷ 1 thread: ${ratios.nativeThreadsVsOneThread.toFixed(2)}x; compiling ${FILES} files: ${compileMs.toFixed(1)} ms`,
+      `native ${cores} threads ÷ 1 thread: ${ratios.nativeThreadsVsOneThread.toFixed(2)}x (engine call only: ` +
+      `${ratios.engineCallThreadsVsOneThread.toFixed(2)}x); compiling ${FILES} files: ${compileMs.toFixed(1)} ms`,
   );
   const report = {
     benchmark: 'symphony',
