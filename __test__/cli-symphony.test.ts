@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateDaily, runSymphonies } from '../src/index.js';
+import { compile, generateDaily, optimizeSymphony, runSymphonies, type SymphonyIR } from '../src/index.js';
 
 const root = join(__dirname, '..');
 const cli = join(root, 'bin', 'tickforge.cjs');
@@ -190,5 +190,28 @@ describe('tickforge check --tickers', () => {
     const r = tickforge(['check', file, '--tickers', 'SPY, QQQ']);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(`${file}:5:13: error: ticker \`BIL\` is not in the data`);
+  });
+});
+
+describe('tickforge symphony --start/--end', () => {
+  it('simulates only the days between them, after warming up on the earlier ones', () => {
+    const file = join(fixtures, 'risk-parity.clj');
+    const whole = JSON.parse(tickforge(['symphony', file, '--days', '300', '--json']).stdout);
+    const r = tickforge(['symphony', file, '--days', '300', '--start', '2020-06-01', '--end', '2020-09-30', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const part = JSON.parse(r.stdout);
+    expect(part.signals.date).toBe(Date.UTC(2020, 8, 30));
+    expect(part.files[0].metrics.rebalances).toBeLessThan(whole.files[0].metrics.rebalances);
+  });
+});
+
+describe('optimizeSymphony messages', () => {
+  it('name the symphony, not a strategy, for an unknown grid key', async () => {
+    const data = generateDaily(['SPY', 'BIL'], { days: 40, seed: 3 });
+    const ir = compile(
+      '(defsymphony "t" {:params {w 10}} (if (> (current-price "SPY") (moving-average-price "SPY" {:window w})) [(asset "SPY")] [(asset "BIL")]))',
+    ).ir as SymphonyIR;
+    const e = await optimizeSymphony(ir, data, { grid: { ww: [5, 10] }, engine: 'js' }).catch((x: unknown) => x);
+    expect((e as Error).message).toContain("grid.ww: unknown parameter (symphony has: w); did you mean 'w'?");
   });
 });

@@ -18,6 +18,8 @@ import type { DailyData } from '../symphony/types.js';
 
 interface SymphonyCliOptions {
   data?: string;
+  start?: string;
+  end?: string;
   days: number;
   seed: number;
   rebalance?: SymphonySettings['rebalance'];
@@ -189,6 +191,8 @@ export function registerSymphony(program: Command): void {
     .option('--fill-at <when>', 'close (same day) or open (next day)', fillAtOption, 'close')
     .option('--commission <pct>', 'percent of traded notional', nonNegative('commission'), 0)
     .option('--capital <amount>', 'initial capital per file', nonNegative('capital'), 10_000)
+    .option('--start <date>', 'first simulated day (earlier days warm the indicators up)')
+    .option('--end <date>', 'last simulated day')
     .option('--date <date>', 'day of the consolidated allocation (default: the last day)')
     .option('--engine <engine>', 'native, js or auto', 'auto')
     .option('--json', 'print the results as JSON')
@@ -219,6 +223,8 @@ export function registerSymphony(program: Command): void {
         fillAt: opts.fillAt,
         commissionPct: opts.commission,
         initialCapital: opts.capital,
+        ...(opts.start !== undefined ? { start: opts.start } : {}),
+        ...(opts.end !== undefined ? { end: opts.end } : {}),
         ...(opts.rebalance !== undefined ? { rebalance: opts.rebalance } : {}),
       });
       const failed = book.files.some((f) => f.status === 'failed');

@@ -6,7 +6,7 @@
 
 import { Sfc32 } from '../data/generate.js';
 import { type Issue, ValidationError } from '../errors.js';
-import { describe, isPlainObject, resolveParams, suggest, unknownFields } from '../ir/validate.js';
+import { declared, describe, isPlainObject, resolveParams, suggest, unknownFields } from '../ir/validate.js';
 import type { Params, StrategyIR } from '../types.js';
 
 export type GridValue = number[] | { from: number; to: number; step: number };
@@ -16,6 +16,8 @@ export type Constraint = ((p: Params) => boolean) | string;
 export interface ExpandOptions {
   /** Values for the parameters the grid does not list (the grid overrides them). */
   base?: Params;
+  /** What owns the parameters, in messages (default `strategy`). */
+  owner?: 'strategy' | 'symphony';
   constraints?: Constraint[];
   sample?: { count: number; seed: number };
 }
@@ -154,6 +156,7 @@ function compileConstraint(
   i: number,
   names: readonly string[],
   issues: Issue[],
+  owner: 'strategy' | 'symphony',
 ): ((p: Params) => boolean) | null {
   const path = `constraints[${i}]`;
   if (typeof c === 'function') {
@@ -188,7 +191,7 @@ function compileConstraint(
       return () => x;
     }
     if (!names.includes(tok)) {
-      const list = names.length > 0 ? `strategy has: ${names.join(', ')}` : 'strategy has no params';
+      const list = declared(names, owner);
       issues.push({ path, message: `unknown parameter '${tok}' (${list})${suggest(tok, names)}` });
       ok = false;
       return null;
@@ -270,6 +273,7 @@ export function expandGrid(
   const issues: Issue[] = [];
   const specs = strategy.params ?? {};
   const names = Object.keys(specs);
+  const owner = options.owner ?? 'strategy';
 
   // ---- the grid's axes
   const axes: Axis[] = [];
@@ -278,7 +282,7 @@ export function expandGrid(
   } else {
     for (const [key, v] of Object.entries(grid)) {
       if (!Object.hasOwn(specs, key)) {
-        const list = names.length > 0 ? `strategy has: ${names.join(', ')}` : 'strategy has no params';
+        const list = declared(names, owner);
         issues.push({ path: `grid.${key}`, message: `unknown parameter (${list})${suggest(key, names)}` });
         continue;
       }
@@ -320,7 +324,7 @@ export function expandGrid(
     issues.push({ path: 'constraints', message: `expected a list of constraints, got ${describe(rawConstraints)}` });
   } else {
     rawConstraints.forEach((c, i) => {
-      const f = compileConstraint(c, i, names, issues);
+      const f = compileConstraint(c, i, names, issues, owner);
       if (f) predicates.push(f);
     });
   }

@@ -643,6 +643,7 @@ export async function optimizeSymphony(
     rules: [],
   } as unknown as StrategyIR;
   const { combos, gridSize } = expandGrid(shim, options.grid, {
+    owner: 'symphony',
     ...(options.constraints ? { constraints: options.constraints } : {}),
     ...(options.sample ? { sample: options.sample } : {}),
   });
