@@ -49,7 +49,7 @@ export async function benchSymphony() {
   const modes: Mode[] = [
     { name: `native, ${cores} threads`, engine: 'native', parallelism: 'threads' },
     { name: 'native, 1 thread', engine: 'native', parallelism: 'none' },
-    { name: `pure-TS, task executor (${cores} at once)`, engine: 'js', parallelism: 'threads' },
+    { name: `pure-TS, ${cores} worker threads`, engine: 'js', parallelism: 'threads' },
     { name: 'pure-TS, sequential', engine: 'js', parallelism: 'none' },
   ];
   const run = (m: Mode) =>
@@ -95,7 +95,7 @@ export async function benchSymphony() {
     nativeVsJsParallel: p50(2) / p50(0),
     nativeVsJsSequential: p50(3) / p50(1),
     nativeThreadsVsOneThread: p50(1) / p50(0),
-    jsExecutorVsSequential: p50(3) / p50(2),
+    jsThreadsVsSequential: p50(3) / p50(2),
     engineCallThreadsVsOneThread: binding ? p50(5) / p50(4) : Number.NaN,
   };
 

@@ -1,6 +1,6 @@
 /**
  * One worker of a WorkerPool: a child process (fork, IPC with advanced serialization) or a worker
- * thread. It receives the market data once, then runs one job at a time through the public
+ * thread (which may also serve the symphony runner's messages). It receives the market data once, then runs one job at a time through the public
  * backtest path, so its results are those of `backtestSync` on the same input.
  *
  * Started from the TypeScript source under tests (through tsx) and as `dist/parallel-worker.*`
@@ -10,6 +10,7 @@ import { isMainThread, parentPort, threadId } from 'node:worker_threads';
 import { type BacktestOptions, backtest, backtestSync } from '../backtest.js';
 import { CancelledError, TimeoutError } from '../errors.js';
 import { runLogger } from '../log.js';
+import { isSymphonyMessage, onSymphonyMessage } from '../symphony/thread-worker.js';
 import type { EngineOutput, MarketData, Params } from '../types.js';
 import {
   errorOf,
@@ -188,7 +189,11 @@ function onMessage(msg: ToWorker, send: Send): void {
 
 if (!isMainThread && parentPort) {
   const port = parentPort;
-  port.on('message', (msg: ToWorker) => onMessage(msg, (m) => port.postMessage(m)));
+  // The same thread entry serves the symphony runner (src/symphony/threads.ts).
+  port.on('message', (msg: ToWorker) => {
+    if (isSymphonyMessage(msg)) onSymphonyMessage(msg);
+    else onMessage(msg, (m) => port.postMessage(m));
+  });
 } else if (process.send) {
   const send: Send = (m) => {
     process.send?.(m);

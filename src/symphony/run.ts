@@ -24,6 +24,7 @@ import {
   toNativeDaily,
 } from './native.js';
 import { resolveSymphony, validateSymphonyIR } from './resolve.js';
+import { runOnThreads } from './threads.js';
 import {
   type DailyData,
   SYMPHONY_METRIC_KEYS,
@@ -95,7 +96,10 @@ export interface SymphonySettings {
   start?: TimeInput | null;
   end?: TimeInput | null;
   periodsPerYear?: number;
-  /** `none` runs one file at a time; `threads` (default) up to `maxWorkers`. */
+  /**
+   * `none` runs one file at a time; `threads` (default) up to `maxWorkers` at once (native: the
+   * engine's pool; pure-TS: worker threads).
+   */
   parallelism?: 'none' | 'threads';
   /** Default: the available cores (1 with parallelism `none`). */
   maxWorkers?: number;
@@ -321,6 +325,26 @@ async function evaluate(
     } finally {
       s.signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  if (workers > 1 && total > 1) {
+    const outcomes = await runOnThreads(
+      idx.map((i) => ({ index: i, ir: irs[i] as SymphonyIR })),
+      data,
+      config,
+      Math.min(workers, total),
+      {
+        ...(s.signal ? { signal: s.signal } : {}),
+        ...(s.timeoutMs !== undefined ? { timeoutMs: s.timeoutMs } : {}),
+        onSettled: (n) => s.onProgress?.(n, total),
+      },
+    );
+    for (const i of idx) {
+      const o = outcomes.get(i);
+      out[i] =
+        o?.status === 'fulfilled' ? { output: o.output } : { error: fromTaskError(o?.status ?? 'cancelled', o?.error) };
+    }
+    return out;
   }
 
   let done = 0;
