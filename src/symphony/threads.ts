@@ -194,12 +194,8 @@ export function runOnThreads(
       kill(slot.thread);
       if (finished) return;
       if (done()) return finish();
-      if (queue.length === 0) {
-        if (slots.every((s) => s.job === null)) finish();
-        return;
-      }
-      const fresh = spawn();
-      slots.push(fresh);
+      // With nothing queued, the files still open are running on the other threads.
+      if (queue.length > 0) slots.push(spawn());
     };
 
     const onAbort = () => finish();
