@@ -76,7 +76,10 @@ function start(init: InitMessage, columns: Record<string, Float64Array>, send: S
   send({ type: 'ready', pid: process.pid, threadId });
 }
 
-/** Testing aid: `params.__fault` (only with allowFaults) 1 throws, 2 exits the worker, 3 hangs. */
+/**
+ * Testing aid: `params.__fault` (only with allowFaults) 1 throws, 2 exits the worker, 3 hangs,
+ * 4 waits 250 ms and then runs the job normally (a job known to finish after quick ones).
+ */
 function applyFault(params: Params, allowFaults: boolean): Params {
   if (!allowFaults || !Object.hasOwn(params, '__fault')) return params;
   const { __fault: fault, ...rest } = params;
@@ -88,6 +91,7 @@ function applyFault(params: Params, allowFaults: boolean): Params {
       /* never returns */
     }
   }
+  if (fault === 4) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
   return rest;
 }
 
