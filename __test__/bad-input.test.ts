@@ -410,7 +410,7 @@ describe('strategy', () => {
             path: 'strategy.decision.timeframe',
             message: "unknown timeframe 'h4' (expected one of M1, M5, M15, M30, H1, H4, D1); did you mean 'H4'?",
           },
-          { path: 'strategy.workers[0].params.period', message: 'period must be an integer >= 1, got -3' },
+          { path: 'strategy.workers[0].params.period', message: 'period must be an integer from 1 to 100000, got -3' },
           { path: 'strategy.rules[1].when', message: 'expected a boolean expression, got a number expression' },
         ],
       },
@@ -482,7 +482,7 @@ describe('run parameters', () => {
         issues: [
           {
             path: 'strategy.workers[1].params.period',
-            message: "period must be an integer >= 1, got 2.5 (from param 'envPeriod')",
+            message: "period must be an integer from 1 to 100000, got 2.5 (from param 'envPeriod')",
           },
         ],
       },

@@ -495,7 +495,7 @@ describe('defstrategy: checks', () => {
 
   it('reports worker parameter values and param specs at the value', () => {
     expect(problems('(defstrategy s {:timeframe :M5}\n  (worker w (ema :M5 {:period 0})))')).toEqual([
-      '2:31 period must be an integer >= 1, got 0',
+      '2:31 period must be an integer from 1 to 100000, got 0',
     ]);
     expect(problems('(defstrategy s {:timeframe :M5}\n  (worker w (macd :M5 {:fast 26 :slow 12 :signal 9})))')).toEqual(
       ['2:30 fast (26) must be less than slow (12)'],

@@ -329,9 +329,9 @@ describe('expandGrid: validation', () => {
     const noMin: StrategyIR = { ...S, params: { ...S.params, rsiPeriod: { default: 14 } } };
     // Worker checks (section 3) run per combination and are traced back to the grid key.
     expect(issues(() => expandGrid(noMin, { rsiPeriod: [0, -1, -2, -3, -4, 14], slPips: [1, 2] }))).toEqual([
-      "grid.rsiPeriod: strategy.workers[0].params.period: period must be an integer >= 1, got 0 (from param 'rsiPeriod') with rsiPeriod=0",
-      "grid.rsiPeriod: strategy.workers[0].params.period: period must be an integer >= 1, got -1 (from param 'rsiPeriod') with rsiPeriod=-1",
-      "grid.rsiPeriod: strategy.workers[0].params.period: period must be an integer >= 1, got -2 (from param 'rsiPeriod') with rsiPeriod=-2",
+      "grid.rsiPeriod: strategy.workers[0].params.period: period must be an integer from 1 to 100000, got 0 (from param 'rsiPeriod') with rsiPeriod=0",
+      "grid.rsiPeriod: strategy.workers[0].params.period: period must be an integer from 1 to 100000, got -1 (from param 'rsiPeriod') with rsiPeriod=-1",
+      "grid.rsiPeriod: strategy.workers[0].params.period: period must be an integer from 1 to 100000, got -2 (from param 'rsiPeriod') with rsiPeriod=-2",
       'grid.rsiPeriod: … and 2 more',
     ]);
     // Constraints can drop the combinations a worker would reject.

@@ -124,10 +124,10 @@ describe('parseStrategy', () => {
       "strategy.workers[0].params.perod: unknown parameter 'perod' for rsi (expected one of period, source); did you mean 'period'?",
       "strategy.workers[0].params.period: missing required parameter 'period' for rsi",
       "strategy.workers[1].params.source: unknown source 'hl2' (expected one of open, high, low, close)",
-      'strategy.workers[1].params.period: period must be an integer >= 1, got 0',
+      'strategy.workers[1].params.period: period must be an integer from 1 to 100000, got 0',
       'strategy.workers[1].params.percent: percent must be > 0 and < 100, got 100',
       'strategy.workers[2].params.fast: fast (26) must be less than slow (12)',
-      'strategy.workers[3].params.period: period must be an integer >= 1, got 2.5',
+      'strategy.workers[3].params.period: period must be an integer from 1 to 100000, got 2.5',
       'strategy.workers[3].params.deviations: deviations must be a finite number > 0, got 0',
       "strategy.workers[4].params.source: unknown parameter 'source' for atr (expected one of period)",
       "strategy.workers[4].params.period.param: unknown parameter 'rsiPeriodd' (strategy has: rsiPeriod, slPips, tpPips, lots); did you mean 'rsiPeriod'?",
@@ -227,7 +227,7 @@ describe('parseStrategy', () => {
       ),
     ).toEqual([
       "strategy.rules[0].when.args[0].bar: unknown bar field 'clos' (expected one of time, open, high, low, close, volume); did you mean 'close'?",
-      'strategy.rules[0].when.args[0].offset: expected a non-negative integer, got -1',
+      'strategy.rules[0].when.args[0].offset: expected an integer from 0 to 100000, got -1',
       "strategy.rules[0].when.args[1].timeframe: unknown field 'timeframe' (expected one of quote)",
     ]);
     expect(parseIssues(withWhen({ op: '>', args: [{ param: 'slpips' }, Number.NaN] }))).toEqual([
@@ -344,7 +344,7 @@ describe('resolveParams', () => {
     const ir2 = parseStrategy(s);
     expect(resolveParams(ir2, { p: 4 })).toEqual({ p: 4, f: 12, pct: 1 });
     expect(issues(() => resolveParams(ir2, { p: 2.5, f: 30, pct: 150 }))).toEqual([
-      "strategy.workers[0].params.period: period must be an integer >= 1, got 2.5 (from param 'p')",
+      "strategy.workers[0].params.period: period must be an integer from 1 to 100000, got 2.5 (from param 'p')",
       "strategy.workers[1].params.fast: fast (30) must be less than slow (26) (from param 'f')",
       "strategy.workers[2].params.percent: percent must be > 0 and < 100, got 150 (from param 'pct')",
     ]);

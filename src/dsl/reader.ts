@@ -6,6 +6,8 @@
  * Hand-written rather than generated: the grammar is a dozen token kinds, and a direct scanner
  * gives exact locations and one clear message per mistake, which is what the checker builds on.
  */
+
+import { LIMITS } from '../ir/limits.js';
 import type { Form, Loc } from './ast.js';
 import { DslError, diagnosticAt } from './errors.js';
 
@@ -16,8 +18,12 @@ export interface ReadOptions {
   comments?: boolean;
 }
 
-/** Deeper nesting than this is refused with an error instead of exhausting the stack. */
-export const MAX_DEPTH = 256;
+/**
+ * Deeper nesting than this is refused with an error instead of exhausting the stack: room for an
+ * expression as deep as the strategy limit allows (checked on the IR, at the form it comes from)
+ * inside the forms around it (`defstrategy`, `when`, `cond`, an order's options).
+ */
+export const MAX_DEPTH = LIMITS.expressionDepth + 8;
 
 const DELIMS = new Set(['(', ')', '[', ']', '{', '}', '"', ';']);
 const CLOSE_OF: Record<string, string> = { '(': ')', '[': ']', '{': '}' };

@@ -5,6 +5,7 @@
  */
 import { type Issue, ValidationError } from '../errors.js';
 import { type ParamSpec, type Params, type StrategyIR, TIMEFRAMES, type WorkerKind } from '../types.js';
+import { isWellFormed, LIMITS } from './limits.js';
 
 export const WORKER_KINDS: readonly WorkerKind[] = ['sma', 'ema', 'rsi', 'atr', 'bollinger', 'envelope', 'macd'];
 
@@ -190,6 +191,34 @@ export function paramSpecs(
   return { names, specs };
 }
 
+/**
+ * Reports every key and string value under `v` that holds a lone UTF-16 surrogate (such text has
+ * no UTF-8 form, so no engine could read it back). Iterative, and it stops at the nesting a
+ * strategy may have: anything deeper is refused by the structural checks.
+ */
+export function malformedStrings(v: unknown, path: string, issues: Issue[]): void {
+  const maxDepth = 2 * LIMITS.expressionDepth + 8;
+  const stack: [unknown, string, number][] = [[v, path, 1]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [x, p, depth] = top;
+    if (typeof x === 'string') {
+      if (!isWellFormed(x)) issues.push({ path: p, message: 'the string holds a lone UTF-16 surrogate' });
+      continue;
+    }
+    if (typeof x !== 'object' || x === null || depth > maxDepth) continue;
+    if (Array.isArray(x)) {
+      for (let i = x.length - 1; i >= 0; i--) stack.push([x[i], `${p}[${i}]`, depth + 1]);
+      continue;
+    }
+    const entries = Object.entries(x);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [k, value] = entries[i] as [string, unknown];
+      if (!isWellFormed(k)) issues.push({ path: `${p}.${k}`, message: 'the key holds a lone UTF-16 surrogate' });
+      stack.push([value, `${p}.${k}`, depth + 1]);
+    }
+  }
+}
+
 // ---------------------------------------------------------------- worker parameter table
 
 /**
@@ -201,14 +230,15 @@ export function workerParamProblems(
   values: Record<string, number | undefined>,
 ): { key: string; message: string }[] {
   const out: { key: string; message: string }[] = [];
-  const intAtLeast1 = (k: string) => {
+  const { min, max } = LIMITS.period;
+  const period = (k: string) => {
     const v = values[k];
-    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
-      out.push({ key: k, message: `${k} must be an integer >= 1, got ${String(v)}` });
+    if (v !== undefined && !(Number.isInteger(v) && v >= min && v <= max)) {
+      out.push({ key: k, message: `${k} must be an integer from ${min} to ${max}, got ${String(v)}` });
     }
   };
   for (const k of KIND_PARAMS[kind].numbers) {
-    if (k === 'period' || k === 'fast' || k === 'slow' || k === 'signal') intAtLeast1(k);
+    if (k === 'period' || k === 'fast' || k === 'slow' || k === 'signal') period(k);
   }
   if (kind === 'bollinger') {
     const v = values.deviations;
@@ -252,6 +282,7 @@ class StrategyChecker {
       this.add(P, `expected a strategy object, got ${describe(input)}`);
       return;
     }
+    malformedStrings(input, P, this.issues);
     unknownFields(input, ['version', 'name', 'symbol', 'params', 'decision', 'workers', 'rules'], P, this.issues);
     if (!has(input, 'version')) this.add(`${P}.version`, 'missing required field');
     else if (input.version !== 1)
@@ -493,13 +524,13 @@ class StrategyChecker {
   }
 
   /** Checks `e` and that its type is `want`. `cross` names the enclosing cross operator, if any. */
-  expect(e: unknown, path: string, want: Ty, cross: string | null): void {
-    const t = this.expr(e, path, cross);
+  expect(e: unknown, path: string, want: Ty, cross: string | null, depth = 1): void {
+    const t = this.expr(e, path, cross, depth);
     if (t !== null && t !== want) this.add(path, `expected a ${want} expression, got a ${t} expression`);
   }
 
-  /** Type of `e`, or null when it is malformed (already reported). */
-  expr(e: unknown, path: string, cross: string | null): Ty | null {
+  /** Type of `e` at `depth` levels (1 for a whole expression), or null when it is malformed (already reported). */
+  expr(e: unknown, path: string, cross: string | null, depth: number): Ty | null {
     if (typeof e === 'number') {
       if (!Number.isFinite(e)) {
         this.add(path, `expected a finite number, got ${String(e)}`);
@@ -561,7 +592,7 @@ class StrategyChecker {
         return 'number';
       }
       case 'op':
-        return this.op(e, path, cross);
+        return this.op(e, path, cross, depth);
     }
   }
 
@@ -574,8 +605,8 @@ class StrategyChecker {
   offset(e: Record<string, unknown>, path: string): void {
     if (!has(e, 'offset') || e.offset === undefined) return;
     const k = e.offset;
-    if (typeof k !== 'number' || !Number.isInteger(k) || k < 0) {
-      this.add(`${path}.offset`, `expected a non-negative integer, got ${describe(k)}`);
+    if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k > LIMITS.offset.max) {
+      this.add(`${path}.offset`, `expected an integer from 0 to ${LIMITS.offset.max}, got ${describe(k)}`);
     }
   }
 
@@ -621,7 +652,7 @@ class StrategyChecker {
     );
   }
 
-  op(e: Record<string, unknown>, path: string, cross: string | null): Ty | null {
+  op(e: Record<string, unknown>, path: string, cross: string | null, depth: number): Ty | null {
     unknownFields(e, ['op', 'args'], path, this.issues);
     const op = e.op;
     if (typeof op !== 'string' || !(OPS as readonly string[]).includes(op)) {
@@ -636,6 +667,15 @@ class StrategyChecker {
     const args = e.args;
     if (!Array.isArray(args)) {
       this.add(ap, `expected an array of arguments, got ${describe(args)}`);
+      return null;
+    }
+    if (args.length > LIMITS.operationArgs) {
+      this.add(ap, `${args.length} arguments, more than the limit of ${LIMITS.operationArgs}`);
+      return null;
+    }
+    // Checked before the arguments are, so a deep document never deepens this recursion.
+    if (depth >= LIMITS.expressionDepth) {
+      this.add(path, `the expression nests deeper than ${LIMITS.expressionDepth} levels (the limit)`);
       return null;
     }
     const arith = (ARITH_OPS as readonly string[]).includes(op) || op === 'neg' || op === 'abs';
@@ -655,7 +695,7 @@ class StrategyChecker {
     else if (arity === 'many' && n < 2) this.add(ap, `'${op}' takes at least 2 arguments, got ${n}`);
     const inner = op === 'crossAbove' || op === 'crossBelow' ? op : cross;
     args.forEach((a, i) => {
-      this.expect(a, `${ap}[${i}]`, argTy, inner);
+      this.expect(a, `${ap}[${i}]`, argTy, inner, depth + 1);
     });
     return result;
   }

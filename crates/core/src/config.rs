@@ -168,8 +168,62 @@ impl RunConfig {
 /// Deserializes `json` into `T`, reporting the first problem at its path under `root`
 /// (`config.instrument.pipSize`, `strategy.workers[1].kind`) without serde_json's line and
 /// column, which mean nothing to a caller that built the JSON from an object.
+/// Whether `json` nests arrays and objects deeper than `limit` levels, counting the brackets
+/// outside strings. Malformed JSON is left to the parser.
+pub(crate) fn nests_deeper_than(json: &str, limit: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in json.as_bytes() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 pub(crate) fn from_json_at<T: DeserializeOwned>(json: &str, root: &str, kind: ErrorKind) -> Result<T, Error> {
+    from_json_nested(json, root, kind, SERDE_DEPTH)
+}
+
+/// serde_json's own recursion limit, which `from_json_at` keeps.
+const SERDE_DEPTH: usize = 128;
+
+/// Like `from_json_at`, for documents that may nest up to `max_depth` arrays and objects: deeper
+/// ones are refused before they are parsed, so the parser's recursion stays bounded.
+pub(crate) fn from_json_nested<T: DeserializeOwned>(
+    json: &str,
+    root: &str,
+    kind: ErrorKind,
+    max_depth: usize,
+) -> Result<T, Error> {
+    if nests_deeper_than(json, max_depth) {
+        return Err(Error::new(
+            kind,
+            root,
+            format!("the document nests arrays and objects deeper than {max_depth} levels"),
+        ));
+    }
     let mut de = serde_json::Deserializer::from_str(json);
+    de.disable_recursion_limit();
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let mut path = String::from(root);
         for segment in e.path().iter() {

@@ -5,18 +5,16 @@
 //! parameters, resolves every name, type-checks the expressions and sizes the histories. A grid
 //! optimizer compiles once per parameter combination, so `compile` only walks the (small) tree.
 
-use crate::config::{from_json_at, json_message};
+use crate::config::{from_json_nested, json_message};
 use crate::error::{js_number, Error, ErrorKind};
 use crate::expr::{AccountField, BarField, Cmp, Code, Op, PositionField, QuoteField, TimeField};
 use crate::indicators::{IndicatorSpec, Source};
+use crate::limits::limits;
 use crate::timeframe::Timeframe;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-
-/// The largest integer a double (and so the TypeScript engine) holds exactly.
-const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -310,7 +308,8 @@ fn names(list: &[&str]) -> String {
 impl Strategy {
     /// Parses and shape-checks a strategy; errors name their path under `strategy`.
     pub fn from_json(json: &str) -> Result<Strategy, Error> {
-        let raw: RawStrategy = from_json_at(json, "strategy", ErrorKind::Strategy)?;
+        let raw: RawStrategy =
+            from_json_nested(json, "strategy", ErrorKind::Strategy, limits().json_depth())?;
         if raw.version != 1 {
             return Err(err(
                 "strategy.version",
@@ -485,13 +484,14 @@ fn get_offset(map: &Map<String, Value>, path: &mut String) -> Result<usize, Erro
         None => Ok(0),
         Some(Value::Number(n)) => {
             let x = n.as_f64().unwrap_or(f64::NAN);
-            if x >= 0.0 && x.fract() == 0.0 && x <= MAX_SAFE_INTEGER {
+            let max = limits().offset.max;
+            if x >= 0.0 && x.fract() == 0.0 && x <= max as f64 {
                 Ok(x as usize)
             } else {
                 Err(at(path, "offset", |p| {
                     err(
                         p,
-                        format!("expected a non-negative integer, got {}", js_number(x)),
+                        format!("expected an integer from 0 to {max}, got {}", js_number(x)),
                     )
                 }))
             }
@@ -539,6 +539,11 @@ const FORMS: [&str; 9] = [
 ];
 
 fn parse_expr(v: &Value, path: &mut String) -> Result<Expr, Error> {
+    parse_expr_at(v, path, 1)
+}
+
+/// `v` as an expression at `depth` levels (1 for a whole expression).
+fn parse_expr_at(v: &Value, path: &mut String, depth: usize) -> Result<Expr, Error> {
     let map = match v {
         Value::Number(n) => return Ok(Expr::Number(n.as_f64().unwrap_or(f64::NAN))),
         Value::Bool(b) => return Ok(Expr::Bool(*b)),
@@ -581,6 +586,22 @@ fn parse_expr(v: &Value, path: &mut String) -> Result<Expr, Error> {
                 }
                 None => return Err(err(path, "missing field 'args'")),
             };
+            let most = limits().operation_args;
+            if args.len() > most {
+                return Err(at(path, "args", |p| {
+                    err(
+                        p,
+                        format!("{} arguments, more than the limit of {most}", args.len()),
+                    )
+                }));
+            }
+            let deepest = limits().expression_depth;
+            if depth >= deepest {
+                return Err(err(
+                    path,
+                    format!("the expression nests deeper than {deepest} levels (the limit)"),
+                ));
+            }
             let (min, max) = op.arity();
             if args.len() < min || max.is_some_and(|m| args.len() > m) {
                 let wanted = match max {
@@ -596,7 +617,7 @@ fn parse_expr(v: &Value, path: &mut String) -> Result<Expr, Error> {
             }
             let mut parsed = Vec::with_capacity(args.len());
             for (i, a) in args.iter().enumerate() {
-                parsed.push(at_index(path, "args", i, |p| parse_expr(a, p))?);
+                parsed.push(at_index(path, "args", i, |p| parse_expr_at(a, p, depth + 1))?);
             }
             Ok(Expr::Op { op, args: parsed })
         }
@@ -1127,12 +1148,18 @@ impl Compiler<'_> {
         };
         let int = |key: &str| -> Result<usize, Error> {
             let (x, path, from) = number(key)?;
-            if x.is_finite() && x >= 1.0 && x.fract() == 0.0 && x <= MAX_SAFE_INTEGER {
+            let range = limits().period;
+            if x.is_finite() && x >= range.min as f64 && x.fract() == 0.0 && x <= range.max as f64 {
                 Ok(x as usize)
             } else {
                 Err(err(
                     &path,
-                    format!("expected an integer >= 1, got {}{from}", js_number(x)),
+                    format!(
+                        "expected an integer from {} to {}, got {}{from}",
+                        range.min,
+                        range.max,
+                        js_number(x)
+                    ),
                 ))
             }
         };

@@ -12,6 +12,7 @@ pub mod expr;
 pub mod generate;
 pub mod indicators;
 pub mod ir;
+pub mod limits;
 pub mod load;
 pub mod metrics;
 mod pool;

@@ -322,7 +322,7 @@ fn worker_parameters_are_validated_after_substitution() {
     );
     assert_eq!(
         message,
-        "expected an integer >= 1, got 0 (from parameter 'rsiPeriod')"
+        "expected an integer from 1 to 100000, got 0 (from parameter 'rsiPeriod')"
     );
 
     let cases = [
@@ -483,4 +483,82 @@ fn compiled_programs_and_configs_can_be_shared_across_threads() {
     shareable::<tickforge_core::Program>();
     shareable::<RunConfig>();
     shareable::<Strategy>();
+}
+
+/// `(> (+ (+ ... 1 ...)) 0)` with the leaf at level `depth`, as JSON text (serde_json's own
+/// `Value` could not even be dropped at the deepest sizes without a deep stack).
+fn nested_when(depth: usize) -> String {
+    let n = depth - 2;
+    let open = r#"{"op":"+","args":["#.repeat(n);
+    let close = ",1]}".repeat(n);
+    format!(r#"{{"op":">","args":[{open}1{close},0]}}"#)
+}
+
+fn strategy_with_when(when: &str) -> String {
+    format!(
+        r#"{{"version":1,"name":"deep","decision":{{"timeframe":"M5"}},"rules":[{{"when":{when},"then":[{{"action":"close"}}]}}]}}"#
+    )
+}
+
+#[test]
+fn the_shared_limits_bound_depth_width_offsets_and_periods() {
+    // The stack the engine's threads have (an unoptimized build needs far more per level).
+    std::thread::Builder::new()
+        .stack_size(tickforge_core::THREAD_STACK_BYTES)
+        .spawn(limits_hold)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+fn limits_hold() {
+    let l = tickforge_core::limits::limits();
+    assert!(Strategy::from_json(&strategy_with_when(&nested_when(l.expression_depth))).is_ok());
+    let e = Strategy::from_json(&strategy_with_when(&nested_when(l.expression_depth + 1))).unwrap_err();
+    assert_eq!(
+        e.message,
+        format!(
+            "the expression nests deeper than {} levels (the limit)",
+            l.expression_depth
+        )
+    );
+    assert!(e.path.starts_with("strategy.rules[0].when.args[0]"));
+    // Far deeper documents are refused before they are parsed: no recursion grows with them.
+    let e = Strategy::from_json(&strategy_with_when(&nested_when(200_000))).unwrap_err();
+    assert_eq!((e.kind, e.path.as_str()), (ErrorKind::Strategy, "strategy"));
+
+    let wide = |n: usize| {
+        let args = vec!["1"; n].join(",");
+        strategy_with_when(&format!(
+            r#"{{"op":">","args":[{{"op":"+","args":[{args}]}},0]}}"#
+        ))
+    };
+    assert!(Strategy::from_json(&wide(l.operation_args)).is_ok());
+    let e = Strategy::from_json(&wide(10_000)).unwrap_err();
+    assert_eq!(e.path, "strategy.rules[0].when.args[0].args");
+
+    let offset = |k: f64| {
+        with_rule(
+            reference(2.0),
+            json!({ "op": ">", "args": [{ "bar": "close", "offset": k }, 0] }),
+        )
+    };
+    assert!(Strategy::from_json(&offset(l.offset.max as f64).to_string()).is_ok());
+    let (_, path, message) = parse_err(&offset(2f64.powi(40)));
+    assert_eq!(path, "strategy.rules[0].when.args[0].offset");
+    assert_eq!(
+        message,
+        format!(
+            "expected an integer from 0 to {}, got 1099511627776",
+            l.offset.max
+        )
+    );
+
+    // A period of 2^32 or 2^52 would size a history of that many values: refused at compile time.
+    for period in [2f64.powi(32), 2f64.powi(52), 1e300, (l.period.max + 1) as f64] {
+        let mut s = reference(2.0);
+        s["params"]["rsiPeriod"] = json!({ "default": 14 });
+        let (_, path, _) = compile_err(&s, &[("rsiPeriod", period)]);
+        assert_eq!(path, "strategy.workers[0].params.period");
+    }
 }

@@ -3,7 +3,7 @@
 //! The document is read into a `serde_json::Value` and walked by hand so that every problem is
 //! reported at its JSON path (`root.children[2].window`, `rebalance.threshold`, `tickers[3]`).
 
-use crate::config::json_message;
+use crate::config::{json_message, nests_deeper_than};
 use crate::error::{js_number, Error};
 use crate::ir::{err, json_type};
 use serde::Deserialize;
@@ -192,38 +192,6 @@ pub enum Rebalance {
 /// The deepest nesting of arrays and objects a symphony document may have, the document itself
 /// being level 1. Deeper documents are rejected before they are parsed.
 pub const MAX_DEPTH: usize = 2048;
-
-/// Whether `json` nests arrays and objects deeper than `limit` levels, counting the brackets
-/// outside strings. Malformed JSON is left to the parser.
-fn nests_deeper_than(json: &str, limit: usize) -> bool {
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in json.as_bytes() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > limit {
-                    return true;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    false
-}
 
 /// Parses a symphony document of at most `MAX_DEPTH` levels, without serde_json's recursion limit
 /// (128 levels, which trees the DSL writes exceed).
