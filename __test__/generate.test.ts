@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateBarColumns, generateTickColumns, Sfc32 } from '../src/data/generate.js';
 import { validateBars, validateTicks } from '../src/data/validate.js';
+import { ValidationError } from '../src/errors.js';
 import { TIMEFRAME_MS, TIMEFRAMES, type Timeframe } from '../src/types.js';
 
 const DAY = 86_400_000;
@@ -131,7 +132,7 @@ describe('Sfc32', () => {
   });
 
   it('rejects a seed outside [0, 2^32)', () => {
-    for (const seed of [-1, 2 ** 32, 1.5, Number.NaN]) expect(() => new Sfc32(seed)).toThrow(RangeError);
+    for (const seed of [-1, 2 ** 32, 1.5, Number.NaN]) expect(() => new Sfc32(seed)).toThrow(ValidationError);
   });
 });
 

@@ -17,16 +17,21 @@ export interface Issue {
   message: string;
 }
 
+/**
+ * Every error the library throws or reports. Each class names itself with a literal, so `name`
+ * stays the class name in the bundled package too (a bundler may rename the class itself).
+ */
 export class TickforgeError extends Error {
+  override name = 'TickforgeError';
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
     this.code = code;
   }
 }
 
 export class ValidationError extends TickforgeError {
+  override name = 'ValidationError';
   readonly issues: Issue[];
   constructor(issues: Issue[]) {
     super('ERR_TICKFORGE_VALIDATION', issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
@@ -40,6 +45,7 @@ export class ValidationError extends TickforgeError {
 
 /** A defect inside an engine (a Rust panic or an unexpected exception); not the caller's input. */
 export class EngineError extends TickforgeError {
+  override name = 'EngineError';
   constructor(code: 'ERR_TICKFORGE_ENGINE' | 'ERR_TICKFORGE_PANIC', message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
@@ -47,6 +53,7 @@ export class EngineError extends TickforgeError {
 
 /** The caller's AbortSignal fired before the run finished. */
 export class CancelledError extends TickforgeError {
+  override name = 'CancelledError';
   constructor(message = 'the run was cancelled') {
     super('ERR_TICKFORGE_CANCELLED', message);
   }
@@ -54,6 +61,7 @@ export class CancelledError extends TickforgeError {
 
 /** The run passed its `timeoutMs`. */
 export class TimeoutError extends TickforgeError {
+  override name = 'TimeoutError';
   constructor(message = 'the run timed out') {
     super('ERR_TICKFORGE_TIMEOUT', message);
   }

@@ -3,6 +3,7 @@
  * doubles (exact), so crates/core/src/generate.rs produces the same columns bit for bit.
  */
 
+import { ValidationError } from '../errors.js';
 import { TIMEFRAME_MS, type Timeframe } from '../types.js';
 
 const DAY_MS = 86_400_000;
@@ -45,18 +46,18 @@ export class Sfc32 {
 
 function checkSeed(seed: number): void {
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new RangeError(`seed: ${String(seed)} is not an integer in [0, 2^32)`);
+    throw ValidationError.at('seed', `${String(seed)} is not an integer in [0, 2^32)`);
   }
 }
 
 function checkInteger(name: string, x: number, min: number, max: number): void {
   if (!Number.isInteger(x) || x < min || x > max) {
-    throw new RangeError(`${name}: ${String(x)} is not an integer in [${min}, ${max}]`);
+    throw ValidationError.at(name, `${String(x)} is not an integer in [${min}, ${max}]`);
   }
 }
 
 function checkPositive(name: string, x: number): void {
-  if (!(Number.isFinite(x) && x > 0)) throw new RangeError(`${name}: ${String(x)} is not a positive finite number`);
+  if (!(Number.isFinite(x) && x > 0)) throw ValidationError.at(name, `${String(x)} is not a positive finite number`);
 }
 
 /** 10^digits by repeated multiplication: exact for digits <= 22, independent of any pow(). */
@@ -110,7 +111,7 @@ export function generateTickColumns(opts: TickGenOptions): TickColumns {
   checkSeed(seed);
   checkInteger('start', start, -8.64e15, 8.64e15);
   if (!(Number.isFinite(days) && days >= 0 && days <= 1e6)) {
-    throw new RangeError(`days: ${String(days)} is not a number in [0, 1000000]`);
+    throw ValidationError.at('days', `${String(days)} is not a number in [0, 1000000]`);
   }
   checkPositive('startPrice', startPrice);
   checkInteger('digits', digits, 0, 15);
@@ -220,7 +221,7 @@ export interface BarColumns {
 export function generateBarColumns(opts: BarGenOptions): BarColumns {
   const { timeframe, start, count, seed, startPrice, digits, stepPoints } = opts;
   const tf = TIMEFRAME_MS[timeframe];
-  if (tf === undefined) throw new RangeError(`timeframe: ${String(timeframe)} is not a timeframe`);
+  if (tf === undefined) throw ValidationError.at('timeframe', `${String(timeframe)} is not a timeframe`);
   checkSeed(seed);
   checkInteger('start', start, -8.64e15, 8.64e15);
   checkInteger('count', count, 0, 2 ** 31);
