@@ -23,10 +23,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Events between two looks at the cancel flag and the deadline.
-const CHECK_EVERY: usize = 65_536;
+/// Events before the first look at the cancel flag and the deadline.
+const FIRST_CHECK: usize = 256;
+/// The most events between two looks, however cheap they are.
+const MAX_CHECK_EVERY: usize = 1 << 20;
+/// The time between two looks that the pacing aims at: a stop or a deadline is seen within about
+/// this long (plus one event), whatever an event costs.
+const CHECK_AIM: Duration = Duration::from_millis(1);
 
-/// Cooperative stops, looked at every 65536 events.
+/// Cooperative stops: a cancel flag and a deadline, looked at by the event loops at a pace that
+/// adapts to the cost of an event (`Pacer`).
 #[derive(Debug, Clone, Default)]
 pub struct RunControl {
     pub cancel: Option<Arc<AtomicBool>>,
@@ -38,10 +44,54 @@ impl RunControl {
         if self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
             return Err(Error::new(ErrorKind::Cancelled, "run", "cancelled"));
         }
+        self.check_deadline()
+    }
+
+    fn check_deadline(&self) -> Result<(), Error> {
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(Error::new(ErrorKind::Timeout, "run", "deadline exceeded"));
         }
         Ok(())
+    }
+}
+
+/// How many events run between two looks at a `RunControl`: doubled while looks come sooner than
+/// `CHECK_AIM` apart, halved when they come later, so a slow rule is looked at as often as a cheap
+/// one is. The pace changes only where the loops pause to look, never what they compute.
+struct Pacer {
+    every: usize,
+    last: Option<Instant>,
+}
+
+impl Pacer {
+    fn new(control: &RunControl) -> Pacer {
+        match control.cancel.is_some() || control.deadline.is_some() {
+            true => Pacer {
+                every: FIRST_CHECK,
+                last: Some(Instant::now()),
+            },
+            false => Pacer {
+                every: usize::MAX,
+                last: None,
+            },
+        }
+    }
+
+    /// Looks at `control`; returns how many events may run before the next look.
+    fn check(&mut self, control: &RunControl) -> Result<usize, Error> {
+        let Some(last) = self.last else {
+            return Ok(self.every);
+        };
+        control.check()?;
+        let now = Instant::now();
+        let gap = now - last;
+        self.last = Some(now);
+        if gap < CHECK_AIM / 2 {
+            self.every = (self.every * 2).min(MAX_CHECK_EVERY);
+        } else if gap > CHECK_AIM * 2 {
+            self.every = (self.every / 2).max(1);
+        }
+        Ok(self.every)
     }
 }
 
@@ -990,10 +1040,10 @@ fn run_ticks<const P: bool>(
     let mut started = false;
     let (mut prev_bid, mut prev_ask) = (f64::NAN, f64::NAN);
     sim.lap(Step::UpdatePrices, 0);
+    let mut pacer = Pacer::new(control);
     let mut i = 0;
     while i < n {
-        control.check()?;
-        let stop = n.min(i + CHECK_EVERY);
+        let stop = n.min(i.saturating_add(pacer.check(control)?));
         while i < stop {
             // Between bar boundaries and exit levels nothing can happen but rendering, so a run of
             // such ticks only extends the forming bar. The profiler times the run as a whole (a
@@ -1076,6 +1126,8 @@ fn run_ticks<const P: bool>(
             i += 1;
         }
     }
+    // A run that ended past its deadline is not reported as finished.
+    control.check_deadline()?;
 
     let initial = config.account.balance;
     let Some(first) = live else {
@@ -1115,9 +1167,11 @@ fn run_bars<const P: bool>(
     sim.lap(Step::UpdatePrices, 0);
 
     let mut prev = Bar::default();
+    let mut pacer = Pacer::new(control);
+    let mut next_check = 0;
     for i in 0..n {
-        if i % CHECK_EVERY == 0 {
-            control.check()?;
+        if i >= next_check {
+            next_check = i.saturating_add(pacer.check(control)?);
         }
         let bar = bars.bar(i);
         sim.lap(Step::UpdatePrices, 1);
@@ -1160,6 +1214,7 @@ fn run_bars<const P: bool>(
         prev = bar;
         sim.lap(Step::BarRendering, 1);
     }
+    control.check_deadline()?;
 
     let initial = config.account.balance;
     let Some(first) = live else {

@@ -38,6 +38,7 @@ export interface RunControl {
 
 /** The run was stopped from outside (the control's `shouldStop`). */
 export class StopError extends TickforgeError {
+  override name = 'StopError';
   readonly reason: StopReason;
   constructor(reason: StopReason) {
     super(
@@ -48,8 +49,45 @@ export class StopError extends TickforgeError {
   }
 }
 
-/** Events between two polls of the control. */
-const POLL_MASK = 0xffff;
+/** Events before the first poll of the control. */
+const FIRST_POLL = 256;
+/** The most events between two polls, however cheap they are. */
+const MAX_POLL_EVERY = 1 << 20;
+/** The time between two polls that the pacing aims at, in milliseconds. */
+const POLL_AIM_MS = 1;
+
+/**
+ * When the event loops poll the control: the number of events between two polls doubles while
+ * polls come sooner than POLL_AIM_MS apart and halves when they come later, so a slow rule is
+ * polled as often as a cheap one (the Rust engine paces its checks the same way). The pace only
+ * moves where a loop pauses, never what it computes.
+ */
+class Pacer {
+  private every: number;
+  private last = now();
+  constructor(private readonly shouldStop: (() => StopReason | null) | undefined) {
+    this.every = shouldStop === undefined ? Number.POSITIVE_INFINITY : FIRST_POLL;
+  }
+
+  /** Polls at event `i` (throws StopError on a stop); returns the event of the next poll. */
+  poll(i: number): number {
+    const shouldStop = this.shouldStop;
+    if (shouldStop === undefined) return Number.POSITIVE_INFINITY;
+    const r = shouldStop();
+    if (r !== null) throw new StopError(r);
+    const t = now();
+    const gap = t - this.last;
+    this.last = t;
+    if (gap < POLL_AIM_MS / 2) this.every = Math.min(this.every * 2, MAX_POLL_EVERY);
+    else if (gap > POLL_AIM_MS * 2) this.every = Math.max(Math.floor(this.every / 2), 1);
+    return i + this.every;
+  }
+
+  /** After the loop: a run that ended past its deadline is not reported as finished. */
+  finish(): void {
+    if (this.shouldStop?.() === 'timeout') throw new StopError('timeout');
+  }
+}
 
 // Profile steps, in PROFILE_STEPS order.
 const P_PRICES = 0;
@@ -571,7 +609,8 @@ export class Engine {
     const n = time.length;
     const start = startCfg ?? (time[0] as number);
     const end = endCfg ?? Number.POSITIVE_INFINITY;
-    const shouldStop = control?.shouldStop;
+    const pacer = new Pacer(control?.shouldStop);
+    let nextPoll = 0;
     const base = this.base;
     const tf = base.tf;
     const ctx = this.ctx;
@@ -589,10 +628,7 @@ export class Engine {
     let i = 0;
 
     for (; i < n; i++) {
-      if ((i & POLL_MASK) === 0 && shouldStop !== undefined) {
-        const r = shouldStop();
-        if (r !== null) throw new StopError(r);
-      }
+      if (i >= nextPoll) nextPoll = pacer.poll(i);
       const t = time[i] as number;
       if (t > end) break;
       const bid = bids[i] as number;
@@ -656,7 +692,7 @@ export class Engine {
       const side = ctx.side;
       const sl = ctx.sl;
       const tp = ctx.tp;
-      const stop = Math.min(n, (i | POLL_MASK) + 1);
+      const stop = Math.min(n, nextPoll);
       let k = i + 1;
       for (; k < stop; k++) {
         const tk = time[k] as number;
@@ -678,6 +714,7 @@ export class Engine {
       i = k - 1;
     }
 
+    pacer.finish();
     const events = i;
     base.high = bHigh;
     base.low = bLow;
@@ -710,7 +747,8 @@ export class Engine {
     const n = time.length;
     const start = startCfg ?? (time[0] as number);
     const end = endCfg ?? Number.POSITIVE_INFINITY;
-    const shouldStop = control?.shouldStop;
+    const pacer = new Pacer(control?.shouldStop);
+    let nextPoll = 0;
     const base = this.base;
     const tf = base.tf;
     const ctx = this.ctx;
@@ -725,10 +763,7 @@ export class Engine {
     let p0 = 0;
 
     for (let i = 0; i < n; i++) {
-      if ((i & POLL_MASK) === 0 && shouldStop !== undefined) {
-        const r = shouldStop();
-        if (r !== null) throw new StopError(r);
-      }
+      if (i >= nextPoll) nextPoll = pacer.poll(i);
       p0 = now();
       const t = time[i] as number;
       if (t > end) break;
@@ -787,6 +822,7 @@ export class Engine {
       t1 = t;
       events++;
     }
+    pacer.finish();
 
     if (started) {
       ctx.t = t1;
@@ -813,7 +849,8 @@ export class Engine {
     const n = time.length;
     const start = startCfg ?? (time[0] as number);
     const end = endCfg ?? Number.POSITIVE_INFINITY;
-    const shouldStop = control?.shouldStop;
+    const pacer = new Pacer(control?.shouldStop);
+    let nextPoll = 0;
     const base = this.base;
     const tf = base.tf;
     const ctx = this.ctx;
@@ -829,10 +866,7 @@ export class Engine {
     let p0 = 0;
 
     for (let i = 0; i < n; i++) {
-      if ((i & POLL_MASK) === 0 && shouldStop !== undefined) {
-        const r = shouldStop();
-        if (r !== null) throw new StopError(r);
-      }
+      if (i >= nextPoll) nextPoll = pacer.poll(i);
       if (prof) p0 = now();
       const t = time[i] as number;
       if (t > end) break;
@@ -900,6 +934,7 @@ export class Engine {
       last = i;
       events++;
     }
+    pacer.finish();
 
     let t1 = 0;
     if (started) {
