@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.CancelToken = nativeBinding.CancelToken
 module.exports.NativeDailyData = nativeBinding.NativeDailyData
+module.exports.NativeDataBuilder = nativeBinding.NativeDataBuilder
 module.exports.NativeMarketData = nativeBinding.NativeMarketData
 module.exports.backtest = nativeBinding.backtest
 module.exports.backtestSync = nativeBinding.backtestSync

@@ -34,6 +34,26 @@ export declare class NativeDailyData {
 }
 
 /**
+ * Market data copied in pieces: each `push` copies one slice of one column, so no call blocks the
+ * event loop for long however large the data; `finish` validates the columns on the binding's
+ * pool and resolves with the data (the async twin of the `from_*` factories).
+ */
+export declare class NativeDataBuilder {
+  /**
+   * `columns` columns of `rows` rows each: ticks are time, bid, ask and an optional volume;
+   * bars are time, open, high, low, close, volume.
+   */
+  constructor(columns: number, rows: number)
+  /** Appends `piece` to column `column`. */
+  push(column: number, piece: Float64Array): void
+  /**
+   * Validates the columns pushed as ticks (`timeframe` absent) or as bars of `timeframe`, off
+   * the event loop; the builder is empty afterwards.
+   */
+  finish(timeframe?: string | undefined | null): Promise<NativeDataResult>
+}
+
+/**
  * Validated market data held on the Rust side, copied once from the typed arrays and shared
  * read-only by every run that uses it.
  */
@@ -116,6 +136,13 @@ export interface NativeBatchOptions {
  */
 export interface NativeBatchResult {
   results?: Array<NativeJobResult>
+  errorCode?: string
+  errorMessage?: string
+}
+
+/** What `NativeDataBuilder.finish` resolves with: the data, or why it is invalid. */
+export interface NativeDataResult {
+  data?: NativeMarketData
   errorCode?: string
   errorMessage?: string
 }

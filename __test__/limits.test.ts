@@ -189,7 +189,7 @@ const arbWorker = fc
     deviations: arbNumber,
     percent: arbNumber,
   })
-  .map((w, i) => {
+  .map((w) => {
     const params: Record<string, unknown> =
       w.kind === 'macd'
         ? { fast: w.fast, slow: w.slow, signal: w.signal }
@@ -198,7 +198,7 @@ const arbWorker = fc
           : w.kind === 'envelope'
             ? { period: w.period, percent: w.percent }
             : { period: w.period };
-    return { id: `w${i}`, kind: w.kind, timeframe: w.timeframe, params };
+    return { kind: w.kind, timeframe: w.timeframe, params };
   });
 
 const arbLeaf = fc.oneof(
@@ -244,7 +244,7 @@ const arbStrategy = fc.record({
     { weight: 1, arbitrary: fc.constant('a\uDC00') },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 4 }) },
   ),
-  workers: fc.array(arbWorker, { maxLength: 2 }),
+  workers: fc.array(arbWorker, { maxLength: 2 }).map((ws) => ws.map((w, i) => ({ id: `w${i}`, ...w }))),
   when: arbWhen,
   p: fc.oneof(fc.constantFrom(3, 2 ** 32, LIMITS.period.max + 1), fc.integer({ min: -2, max: 50 })),
 });

@@ -3,16 +3,10 @@ import { isBarData, isTickData, validateBars, validateTicks } from './data/valid
 import { checkTimeframes, runJs } from './engine/js/index.js';
 import { loadNative, type NativeBinding } from './engine/native.js';
 import { type EngineChoice, type EngineName, selectEngine } from './engine/select.js';
-import {
-  CancelledError,
-  EngineError,
-  type Issue,
-  type TickforgeError,
-  TimeoutError,
-  ValidationError,
-} from './errors.js';
+import { CancelledError, EngineError, type Issue, TickforgeError, TimeoutError, ValidationError } from './errors.js';
 import { parseStrategy, resolveParams } from './ir/validate.js';
 import { newRunId, runLogger } from './log.js';
+import { WorkerPool } from './parallel/pool.js';
 import { validateRunConfig } from './run-config.js';
 import {
   type BarData,
@@ -79,7 +73,14 @@ export interface Prepared {
   started: number;
 }
 
-const nativeData = new WeakMap<TickData | BarData, InstanceType<NativeBinding['NativeMarketData']>>();
+type NativeHandle = InstanceType<NativeBinding['NativeMarketData']>;
+const nativeData = new WeakMap<TickData | BarData, NativeHandle>();
+/** Copies into the native engine under way, so that concurrent first runs share one. */
+const nativeCopies = new WeakMap<TickData | BarData, Promise<NativeHandle>>();
+/** Rows per piece of the asynchronous copy (half a MiB a column: a millisecond or so, page faults included). */
+const COPY_ROWS = 1 << 16;
+/** The asynchronous copy yields to the event loop after this long. */
+const COPY_SLICE_MS = 8;
 const validatedData = new WeakSet<TickData | BarData>();
 
 function marketOf(options: BacktestOptions): MarketData {
@@ -171,6 +172,45 @@ export function toNative(binding: NativeBinding, market: MarketData) {
     nativeData.set(data, handle);
   }
   return handle;
+}
+
+/**
+ * `toNative` without blocking the event loop: the columns are copied in pieces between turns of
+ * the loop, then validated on the addon's pool. Later runs share the copy, as with `toNative`.
+ */
+export async function toNativeAsync(binding: NativeBinding, market: MarketData): Promise<NativeHandle> {
+  const data = market.kind === 'ticks' ? market.ticks : market.bars;
+  const have = nativeData.get(data);
+  if (have) return have;
+  let copy = nativeCopies.get(data);
+  if (!copy) {
+    copy = copyIn(binding, market).finally(() => nativeCopies.delete(data));
+    nativeCopies.set(data, copy);
+  }
+  return copy;
+}
+
+async function copyIn(binding: NativeBinding, market: MarketData): Promise<NativeHandle> {
+  const columns =
+    market.kind === 'ticks'
+      ? [market.ticks.time, market.ticks.bid, market.ticks.ask, ...(market.ticks.volume ? [market.ticks.volume] : [])]
+      : [market.bars.time, market.bars.open, market.bars.high, market.bars.low, market.bars.close, market.bars.volume];
+  const rows = Math.max(...columns.map((c) => c.length));
+  const builder = new binding.NativeDataBuilder(columns.length, rows);
+  let slice = performance.now();
+  for (let at = 0; at < rows; at += COPY_ROWS) {
+    columns.forEach((c, i) => {
+      builder.push(i, c.subarray(at, at + COPY_ROWS));
+    });
+    if (performance.now() - slice > COPY_SLICE_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      slice = performance.now();
+    }
+  }
+  const r = await builder.finish(market.kind === 'bars' ? market.bars.timeframe : null);
+  if (!r.data) throw fromNativeError(r.errorCode, r.errorMessage);
+  nativeData.set(market.kind === 'ticks' ? market.ticks : market.bars, r.data);
+  return r.data;
 }
 
 /** Maps a native error code and message to this library's error classes. */
@@ -286,13 +326,51 @@ function jsRun(p: Prepared, signal: AbortSignal | undefined, timeoutMs: number |
   return finish(p, output, performance.now() - t0);
 }
 
-/** The pure-TypeScript engine reports stops with a `reason`; map them to the public classes. */
+/**
+ * The pure-TypeScript engine reports stops with a `reason`; map them to the public classes. Any
+ * other exception is a defect of the engine, not the caller's input.
+ */
 function fromJsStop(e: unknown): unknown {
   const reason = (e as { reason?: unknown } | null)?.reason;
   if (reason === 'cancelled') return new CancelledError();
   if (reason === 'timeout') return new TimeoutError();
-  return e;
+  if (e instanceof TickforgeError) return e;
+  return new EngineError('ERR_TICKFORGE_ENGINE', `the pure-TypeScript engine failed: ${String(e)}`, { cause: e });
 }
+
+/**
+ * The pure-TypeScript engine on a worker thread, so the event loop stays free for the whole run.
+ * An abort sets the thread's stop flag, which the engine reads at every poll (about once a
+ * millisecond); a thread that does not answer is terminated.
+ */
+async function jsRunOffThread(
+  p: Prepared,
+  signal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+): Promise<BacktestResult> {
+  const pool = new WorkerPool({
+    kind: 'threads',
+    size: 1,
+    engine: 'js',
+    market: p.market,
+    runId: p.runId,
+    timeoutMs: timeoutMs ?? Number.POSITIVE_INFINITY,
+    graceMs: THREAD_GRACE_MS,
+  });
+  try {
+    const job = { index: 0, strategy: p.strategy, params: p.params, config: p.config, keepOutput: true };
+    const [r] = await pool.run([job], { signal });
+    if (r?.status === 'completed' && r.output) return finish(p, r.output, r.elapsedMs);
+    if (r?.status === 'cancelled') throw new CancelledError();
+    if (r?.status === 'timed_out') throw new TimeoutError();
+    throw new EngineError('ERR_TICKFORGE_ENGINE', `${r?.error?.type ?? 'Error'}: ${r?.error?.message ?? 'no result'}`);
+  } finally {
+    void pool.close();
+  }
+}
+
+/** How long a stopped engine thread may take to answer before it is terminated. */
+const THREAD_GRACE_MS = 50;
 
 function nativeArgs(p: Prepared) {
   return [JSON.stringify(p.strategy), JSON.stringify(p.params), JSON.stringify(p.config)] as const;
@@ -317,21 +395,36 @@ export function backtestSync(options: Omit<BacktestOptions, 'signal'>): Backtest
 }
 
 /**
- * Runs one backtest. The native engine runs on a thread pool the addon owns, so the event loop
- * stays free; `signal` cancels it at the engine's next check.
+ * Runs one backtest without blocking the event loop: the native engine runs on a thread pool the
+ * addon owns (its first run on new data copies the columns in pieces between turns of the loop),
+ * the pure-TypeScript engine on a worker thread. `signal` stops either within milliseconds.
  */
-export async function backtest(options: BacktestOptions): Promise<BacktestResult> {
+export function backtest(options: BacktestOptions): Promise<BacktestResult> {
+  return backtestOn(options, true);
+}
+
+/**
+ * @internal `backtest` for code that already runs off the main thread (a pool's worker): the
+ * pure-TypeScript engine runs on the calling thread, polling `signal` inside its loop.
+ */
+export function backtestHere(options: BacktestOptions): Promise<BacktestResult> {
+  return backtestOn(options, false);
+}
+
+async function backtestOn(options: BacktestOptions, jsOffThread: boolean): Promise<BacktestResult> {
   const p = prepare(options);
   const { signal } = options;
   if (signal?.aborted) throw new CancelledError();
   runLogger(p.runId).info({ engine: p.engine, strategy: p.strategy.name }, 'backtest started');
   if (p.engine === 'js') {
+    if (jsOffThread) return jsRunOffThread(p, signal, options.timeoutMs);
     // Give callers one turn of the event loop (an abort queued before this call is seen).
     await new Promise<void>((resolve) => setImmediate(resolve));
     return jsRun(p, signal, options.timeoutMs);
   }
   const binding = loadNative() as NativeBinding;
-  const handle = toNative(binding, p.market);
+  const handle = await toNativeAsync(binding, p.market);
+  if (signal?.aborted) throw new CancelledError();
   const token = new binding.CancelToken();
   const onAbort = () => token.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });

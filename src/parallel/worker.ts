@@ -7,7 +7,7 @@
  * from the published bundle; see entry.ts.
  */
 import { isMainThread, parentPort, threadId } from 'node:worker_threads';
-import { type BacktestOptions, backtest, backtestSync } from '../backtest.js';
+import { type BacktestOptions, backtestHere, backtestSync } from '../backtest.js';
 import { CancelledError, TimeoutError } from '../errors.js';
 import { runLogger } from '../log.js';
 import { isSymphonyMessage, onSymphonyMessage } from '../symphony/thread-worker.js';
@@ -153,7 +153,7 @@ async function runAsync(job: PoolJob, timeoutMs: number | undefined, send: Send)
   try {
     const options: BacktestOptions = { ...optionsOf(ready, job), signal: ready.signal as unknown as AbortSignal };
     if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
-    send(completed(job, await backtest(options)));
+    send(completed(job, await backtestHere(options)));
   } catch (e) {
     send(stopped(job, e));
   }

@@ -124,6 +124,96 @@ impl NativeMarketData {
     }
 }
 
+/// Market data copied in pieces: each `push` copies one slice of one column, so no call blocks the
+/// event loop for long however large the data; `finish` validates the columns on the binding's
+/// pool and resolves with the data (the async twin of the `from_*` factories).
+#[napi]
+pub struct NativeDataBuilder {
+    columns: Vec<Vec<f64>>,
+}
+
+/// What `NativeDataBuilder.finish` resolves with: the data, or why it is invalid.
+#[napi(object, object_from_js = false)]
+pub struct NativeDataResult {
+    pub data: Option<NativeMarketData>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+#[napi]
+impl NativeDataBuilder {
+    /// `columns` columns of `rows` rows each: ticks are time, bid, ask and an optional volume;
+    /// bars are time, open, high, low, close, volume.
+    #[napi(constructor)]
+    pub fn new(columns: u32, rows: u32) -> Self {
+        NativeDataBuilder {
+            columns: (0..columns).map(|_| Vec::with_capacity(rows as usize)).collect(),
+        }
+    }
+
+    /// Appends `piece` to column `column`.
+    #[napi]
+    pub fn push(&mut self, env: Env, column: u32, piece: Float64ArraySlice) -> Result<()> {
+        match self.columns.get_mut(column as usize) {
+            Some(c) => {
+                c.extend_from_slice(&piece);
+                Ok(())
+            }
+            None => Err(throw(
+                &env,
+                failure(CODE_VALIDATION, format!("no column {column}")),
+            )),
+        }
+    }
+
+    /// Validates the columns pushed as ticks (`timeframe` absent) or as bars of `timeframe`, off
+    /// the event loop; the builder is empty afterwards.
+    #[napi(ts_return_type = "Promise<NativeDataResult>")]
+    pub fn finish<'env>(&mut self, env: &'env Env, timeframe: Option<String>) -> Result<Object<'env>> {
+        let (deferred, promise) = env.create_deferred::<NativeDataResult, _>()?;
+        let columns = std::mem::take(&mut self.columns);
+        pool().spawn(move || {
+            let result = build_market(columns, timeframe.as_deref());
+            deferred.resolve(move |_| {
+                Ok(match result {
+                    Ok(inner) => NativeDataResult {
+                        data: Some(NativeMarketData { inner }),
+                        error_code: None,
+                        error_message: None,
+                    },
+                    Err(f) => NativeDataResult {
+                        data: None,
+                        error_code: Some(f.code.to_string()),
+                        error_message: Some(f.message),
+                    },
+                })
+            })
+        });
+        Ok(promise)
+    }
+}
+
+fn build_market(columns: Vec<Vec<f64>>, timeframe: Option<&str>) -> std::result::Result<MarketData, Failure> {
+    let has_volume = columns.len() > 3;
+    let mut it = columns.into_iter();
+    let mut next = || it.next().unwrap_or_default();
+    match timeframe {
+        None => {
+            let (time, bid, ask) = (next(), next(), next());
+            let volume = has_volume.then(next);
+            TickData::new(time, bid, ask, volume)
+                .map(MarketData::Ticks)
+                .map_err(engine_error)
+        }
+        Some(tf) => {
+            let tf = parse_timeframe(tf, "bars.timeframe")?;
+            BarData::new(tf, next(), next(), next(), next(), next(), next())
+                .map(MarketData::Bars)
+                .map_err(engine_error)
+        }
+    }
+}
+
 fn parse_timeframe(s: &str, path: &str) -> std::result::Result<Timeframe, Failure> {
     Timeframe::parse(s).ok_or_else(|| {
         failure(
