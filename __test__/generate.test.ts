@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { generateBarColumns, generateTickColumns, Sfc32 } from '../src/data/generate.js';
 import { validateBars, validateTicks } from '../src/data/validate.js';
 import { ValidationError } from '../src/errors.js';
+import { generateBars, generateTicks, MAX_GENERATED_ROWS } from '../src/generate.js';
 import { TIMEFRAME_MS, TIMEFRAMES, type Timeframe } from '../src/types.js';
 
 const DAY = 86_400_000;
@@ -326,5 +327,18 @@ describe('generateBarColumns', () => {
     const o = { ...base, timeframe: 'M15' as const };
     expect(generateBarColumns(o)).toEqual(generateBarColumns(o));
     expect(generateBarColumns({ ...o, seed: 12 }).close).not.toEqual(generateBarColumns(o).close);
+  });
+});
+
+describe('generator sizes', () => {
+  it('refuses a size past the row limit on both engines instead of allocating it', () => {
+    for (const engine of ['native', 'js'] as const) {
+      expect(() => generateBars({ count: 2 ** 40, engine })).toThrow(
+        /^count: 1099511627776 is not an integer from 1 to 100000000$/,
+      );
+      expect(() => generateTicks({ days: 1e6, meanIntervalMs: 1, engine })).toThrow(ValidationError);
+      expect(generateBars({ count: 3, engine }).time.length).toBe(3);
+    }
+    expect(MAX_GENERATED_ROWS).toBe(100_000_000);
   });
 });

@@ -30,6 +30,9 @@ export interface GenerateBarsOptions extends Omit<GenerateTicksOptions, 'days' |
   count?: number;
 }
 
+/** The most rows one call generates (ticks on average, or bars): beyond it the columns alone pass 2 GiB. */
+export const MAX_GENERATED_ROWS = 100_000_000;
+
 function common(o: GenerateTicksOptions) {
   const symbol = (o.symbol ?? 'EURUSD').toUpperCase();
   const p = preset(symbol);
@@ -66,6 +69,12 @@ export function generateTicks(options: GenerateTicksOptions = {}): TickData {
   if (!(Number.isInteger(meanIntervalMs) && meanIntervalMs >= 1)) {
     throw ValidationError.at('meanIntervalMs', `${meanIntervalMs} is not an integer >= 1`);
   }
+  if ((days * 86_400_000) / meanIntervalMs > MAX_GENERATED_ROWS) {
+    throw ValidationError.at(
+      'days',
+      `${days} days at one tick every ${meanIntervalMs} ms is more than ${MAX_GENERATED_ROWS.toLocaleString('en-US')} ticks`,
+    );
+  }
   const input = { ...c, days, meanIntervalMs };
   const cols =
     selectEngine(options.engine) === 'native' ? loadNative()!.generateTicks(input) : generateTickColumns(input);
@@ -80,7 +89,9 @@ export function generateBars(options: GenerateBarsOptions = {}): BarData {
     throw ValidationError.at('timeframe', `'${timeframe}' is not one of ${TIMEFRAMES.join(', ')}`);
   }
   const count = options.count ?? 1000;
-  if (!(Number.isInteger(count) && count >= 1)) throw ValidationError.at('count', `${count} is not an integer >= 1`);
+  if (!(Number.isInteger(count) && count >= 1 && count <= MAX_GENERATED_ROWS)) {
+    throw ValidationError.at('count', `${count} is not an integer from 1 to ${MAX_GENERATED_ROWS}`);
+  }
   const input = { ...c, timeframe, count };
   const cols =
     selectEngine(options.engine) === 'native' ? loadNative()!.generateBars(input) : generateBarColumns(input);
