@@ -1,0 +1,15 @@
+import type { Family, FamilyName } from '../types.js';
+
+/** Loads one family's module (each imports the built package only when it is used). */
+export async function loadFamily(name: FamilyName): Promise<Family> {
+  switch (name) {
+    case 'ir':
+      return (await import('./ir.js')).irFamily;
+    case 'csv':
+      return (await import('./csv.js')).csvFamily;
+    case 'dsl':
+      return (await import('./dsl.js')).dslFamily;
+    case 'ticks':
+      return (await import('./ticks.js')).ticksFamily;
+  }
+}
