@@ -9,7 +9,8 @@ import { formatCrash, runCampaign } from './supervisor.js';
 import { FAMILY_NAMES, type FamilyName } from './types.js';
 
 const USAGE = `usage: npm run fuzz -- --cases N --seed S [--family ir|csv|dsl|ticks] [--case K]
-  [--batch B] [--jobs J] [--hang-ms MS] [--show]`;
+  [--batch B] [--jobs J] [--hang-ms MS] [--seconds T] [--show]
+  --seconds T: start no batch after T seconds (the figures then count the cases run)`;
 
 function int(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
@@ -31,6 +32,7 @@ async function main() {
       batch: { type: 'string' },
       jobs: { type: 'string' },
       'hang-ms': { type: 'string' },
+      seconds: { type: 'string' },
       show: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -41,7 +43,7 @@ async function main() {
   }
   const families = (values.family ?? [...FAMILY_NAMES]).flatMap((f) => f.split(','));
   for (const f of families) {
-    if (!(FAMILY_NAMES as readonly string[]).includes(f)) {
+    if (!(FAMILY_NAMES as readonly string[]).includes(f) && f !== 'selftest') {
       console.error(`--family: unknown family ${f} (one of ${FAMILY_NAMES.join(', ')})\n${USAGE}`);
       process.exit(2);
     }
@@ -69,6 +71,7 @@ async function main() {
     batch: int('batch', values.batch, 250),
     jobs: int('jobs', values.jobs, 2),
     hangMs: int('hang-ms', values['hang-ms'], 30_000),
+    budgetMs: values.seconds === undefined ? undefined : int('seconds', values.seconds, 0) * 1000,
     onCrash: (c) => console.log(formatCrash(c)),
     onProgress: (family, done, total) => {
       const now = Date.now();

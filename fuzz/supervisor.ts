@@ -11,7 +11,7 @@ import type { BatchRequest, WorkerMessage } from './worker.js';
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
 export interface CampaignOptions {
-  families: readonly FamilyName[];
+  families: readonly (FamilyName | 'selftest')[];
   seed: number;
   /** Cases 0 .. cases-1 of each family (ignored with `only`). */
   cases: number;
@@ -25,8 +25,10 @@ export interface CampaignOptions {
   hangMs?: number;
   /** Cases to leave out, as `family:case` (known crashes waiting for a fix). */
   skip?: readonly string[];
+  /** Start no batch after this many ms from the start (a batch under way finishes). */
+  budgetMs?: number;
   onCrash?: (c: Crash) => void;
-  onProgress?: (family: FamilyName, done: number, total: number) => void;
+  onProgress?: (family: string, done: number, total: number) => void;
 }
 
 export interface CampaignResult {
@@ -44,7 +46,12 @@ interface BatchOutcome {
   death?: { case: number | undefined; kind: 'signal' | 'exit' | 'hang'; detail: string };
 }
 
-function runBatch(family: FamilyName, seed: number, cases: number[], hangMs: number): Promise<BatchOutcome> {
+function runBatch(
+  family: FamilyName | 'selftest',
+  seed: number,
+  cases: number[],
+  hangMs: number,
+): Promise<BatchOutcome> {
   return new Promise((resolve) => {
     const out: BatchOutcome = { finished: new Set(), crashes: [] };
     let current: number | undefined;
@@ -94,7 +101,12 @@ function runBatch(family: FamilyName, seed: number, cases: number[], hangMs: num
 }
 
 /** Runs `cases`, splitting off and naming any case that kills or hangs its process. */
-async function runCases(family: FamilyName, seed: number, cases: number[], hangMs: number): Promise<Crash[]> {
+async function runCases(
+  family: FamilyName | 'selftest',
+  seed: number,
+  cases: number[],
+  hangMs: number,
+): Promise<Crash[]> {
   const crashes: Crash[] = [];
   let rest = cases;
   while (rest.length > 0) {
@@ -153,7 +165,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const skip = new Set(o.skip ?? []);
   const crashes: Crash[] = [];
   const ran: Record<string, number> = {};
-  const work: { family: FamilyName; cases: number[] }[] = [];
+  const work: { family: FamilyName | 'selftest'; cases: number[] }[] = [];
   for (const family of o.families) {
     const list = (o.only ?? Array.from({ length: o.cases }, (_, i) => i)).filter((k) => !skip.has(`${family}:${k}`));
     ran[family] = 0;
@@ -162,8 +174,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const totals: Record<string, number> = {};
   for (const w of work) totals[w.family] = (totals[w.family] ?? 0) + w.cases.length;
   let next = 0;
+  const stopAt = o.budgetMs === undefined ? Number.POSITIVE_INFINITY : t0 + o.budgetMs;
   const lane = async () => {
-    while (next < work.length) {
+    while (next < work.length && performance.now() < stopAt) {
       const w = work[next++]!;
       const found = await runCases(w.family, o.seed, w.cases, hangMs);
       ran[w.family] = (ran[w.family] ?? 0) + w.cases.length;

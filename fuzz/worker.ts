@@ -7,7 +7,7 @@ import { describeError } from './outcome.js';
 import type { FamilyName } from './types.js';
 
 export interface BatchRequest {
-  family: FamilyName;
+  family: FamilyName | 'selftest';
   seed: number;
   cases: number[];
 }

@@ -22,6 +22,7 @@ import { compare, runSync } from '../engines.js';
 import { attempt, foreign, type Outcome, summary } from '../outcome.js';
 import { caseRng, type Rng } from '../prng.js';
 import type { Failure, Family } from '../types.js';
+import { BASES } from './ir.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -32,20 +33,23 @@ function docBlocks(file: string): string[] {
     .filter((b) => /^\s*\((defstrategy|defsymphony)/.test(b));
 }
 
-let seeds: string[] | undefined;
-function seedTexts(): string[] {
+let seeds: { strategies: string[]; symphonies: string[] } | undefined;
+function seedTexts(): { strategies: string[]; symphonies: string[] } {
   if (seeds) return seeds;
   const dir = join(ROOT, '__test__/fixtures/symphonies');
   const fixtures = readdirSync(dir)
     .filter((f) => f.endsWith('.clj'))
     .sort()
     .map((f) => readFileSync(join(dir, f), 'utf8'));
-  seeds = [
-    readFileSync(join(ROOT, 'examples/rsi-envelope.clj'), 'utf8'),
-    ...fixtures,
-    ...docBlocks('docs/dsl-symphony.md'),
-    ...docBlocks('docs/dsl-strategy.md'),
-  ];
+  seeds = {
+    strategies: [
+      readFileSync(join(ROOT, 'examples/rsi-envelope.clj'), 'utf8'),
+      ...docBlocks('docs/dsl-strategy.md'),
+      // The IR family's hand-written strategies (crosses, offsets, pending orders), as DSL.
+      ...BASES.map((ir) => toDsl(ir as unknown as StrategyIR)),
+    ],
+    symphonies: [...fixtures, ...docBlocks('docs/dsl-symphony.md')],
+  };
   return seeds;
 }
 
@@ -162,7 +166,8 @@ function mutate(s: string, rng: Rng): string {
 
 export function build(seed: number, k: number): { text: string; runToo: boolean } {
   const rng = caseRng('dsl', seed, k);
-  let text = rng.pick(seedTexts());
+  const all = seedTexts();
+  let text = rng.pick(rng.chance(0.5) ? all.strategies : all.symphonies);
   const n = 1 + rng.int(3);
   for (let i = 0; i < n; i++) text = mutate(text, rng);
   return { text, runToo: rng.chance(0.25) };

@@ -114,7 +114,7 @@ const pending: Json = {
   ],
 };
 
-const BASES: readonly Json[] = [referenceStrategy as unknown as Json, crossOffsets, pending];
+export const BASES: readonly Json[] = [referenceStrategy as unknown as Json, crossOffsets, pending];
 const DEPTHS = [2, 8, 60, 61, 62, 200, 247, 248, 255, 256, 257, 1000, 2000, 3000];
 const WIDTHS = [2, 3, 100, 1023, 1024, 1025, 2000, 10_000];
 const KEYS = ['op', 'args', 'worker', 'bar', 'offset', 'output', 'param', 'period', 'then', 'when', 'id', 'timeframe'];
