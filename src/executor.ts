@@ -34,7 +34,7 @@ export interface TaskRecord<R> {
   elapsedMs: number;
 }
 
-export interface RunTasksOptions<C> {
+export interface RunTasksOptions<C, R = unknown> {
   /** Tasks running at once, at most (an integer >= 1). */
   concurrency: number;
   /** Shared input; each task gets its own `structuredClone` of it when it starts. */
@@ -45,6 +45,11 @@ export interface RunTasksOptions<C> {
   signal?: AbortSignal;
   /** Per task; a task past it is marked timed_out and its signal fires. */
   timeoutMs?: number;
+  /**
+   * Called once per task as soon as its record is final (in settling order), including the tasks
+   * an abort marks cancelled. A callback that throws stops the run, which rejects with its error.
+   */
+  onSettle?: (record: TaskRecord<R>) => void;
 }
 
 /** Raised when a merge cannot produce its answer; carries every record for inspection. */
@@ -62,17 +67,17 @@ export class TaskBatchError<R = unknown> extends AggregateError {
 
 export function runTasks<C, R>(
   tasks: Task<C, R>[],
-  options: RunTasksOptions<C> & { merge: 'all-success' },
+  options: RunTasksOptions<C, R> & { merge: 'all-success' },
 ): Promise<R[]>;
 export function runTasks<C, R>(
   tasks: Task<C, R>[],
-  options: RunTasksOptions<C> & { merge: 'first-success' | 'majority' },
+  options: RunTasksOptions<C, R> & { merge: 'first-success' | 'majority' },
 ): Promise<R>;
 export function runTasks<C, R>(
   tasks: Task<C, R>[],
-  options: RunTasksOptions<C> & { merge?: 'all-settled' },
+  options: RunTasksOptions<C, R> & { merge?: 'all-settled' },
 ): Promise<TaskRecord<R>[]>;
-export function runTasks<C, R>(tasks: Task<C, R>[], options: RunTasksOptions<C>): Promise<R[] | R | TaskRecord<R>[]>;
+export function runTasks<C, R>(tasks: Task<C, R>[], options: RunTasksOptions<C, R>): Promise<R[] | R | TaskRecord<R>[]>;
 /**
  * Runs `tasks` with at most `concurrency` in flight, starting them in input order. A timed-out or
  * cancelled task frees its slot at once (a task that ignores its signal may still be running in the
@@ -86,9 +91,9 @@ export function runTasks<C, R>(tasks: Task<C, R>[], options: RunTasksOptions<C>)
  */
 export async function runTasks<C, R>(
   tasks: Task<C, R>[],
-  options: RunTasksOptions<C>,
+  options: RunTasksOptions<C, R>,
 ): Promise<R[] | R | TaskRecord<R>[]> {
-  const { concurrency, context, signal, timeoutMs } = options;
+  const { concurrency, context, signal, timeoutMs, onSettle } = options;
   const merge = options.merge ?? 'all-settled';
   checkOptions(tasks, options, merge);
   // Cloning once up front turns an uncloneable context into one clear error instead of n failed tasks.
@@ -106,12 +111,34 @@ export async function runTasks<C, R>(
 
   return new Promise((resolve, reject) => {
     let finished = false;
+    const fail = (e: unknown) => {
+      if (finished) return;
+      finished = true;
+      stopped = true;
+      signal?.removeEventListener('abort', onAbort);
+      for (const [, r] of running) {
+        if (r.timer) clearTimeout(r.timer);
+        r.controller.abort(new CancelledError());
+      }
+      running.clear();
+      reject(e);
+    };
+    const report = (rec: TaskRecord<R>) => {
+      records[rec.index] = rec;
+      if (!onSettle || finished) return;
+      try {
+        onSettle(rec);
+      } catch (e) {
+        fail(e);
+      }
+    };
     const onAbort = () => {
       stopped = true;
       const reason = new CancelledError();
       for (const [index, r] of running) settle(index, { status: 'cancelled', error: toTaskError(reason) }, r);
-      for (let i = next; i < n; i++) records[i] = { index: i, status: 'cancelled', startedAt: null, elapsedMs: 0 };
+      const from = next;
       next = n;
+      for (let i = from; i < n; i++) report({ index: i, status: 'cancelled', startedAt: null, elapsedMs: 0 });
       done();
     };
 
@@ -143,13 +170,13 @@ export async function runTasks<C, R>(
       };
       if (outcome.status === 'fulfilled') rec.value = outcome.value;
       if (outcome.error) rec.error = outcome.error;
-      records[index] = rec;
       if (outcome.status !== 'fulfilled')
         r.controller.abort(outcome.status === 'timed_out' ? new TimeoutError() : new CancelledError());
       if (merge === 'first-success' && outcome.status === 'fulfilled' && winner === null) {
         winner = { value: outcome.value as R };
         stopped = true;
       }
+      report(rec);
     };
 
     const pump = () => {
@@ -204,7 +231,7 @@ export async function runTasks<C, R>(
   });
 }
 
-function checkOptions<C, R>(tasks: Task<C, R>[], options: RunTasksOptions<C>, merge: string): void {
+function checkOptions<C, R>(tasks: Task<C, R>[], options: RunTasksOptions<C, R>, merge: string): void {
   const issues: { path: string; message: string }[] = [];
   if (!Array.isArray(tasks)) issues.push({ path: 'tasks', message: 'expected an array of functions' });
   else {
