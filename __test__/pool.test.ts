@@ -266,6 +266,36 @@ describe.each(KINDS)('WorkerPool (%s)', (kind) => {
   });
 });
 
+describe('WorkerPool (threads) cancel backstop', () => {
+  it('terminates a cancelled job that misses its stop checks after cancelGraceMs', async () => {
+    // Job 1 spins without any stop check (fault 3): only terminate() can end it.
+    const p = pool('threads', 'js', { allowFaults: true, cancelGraceMs: 100 });
+    try {
+      await p.ready();
+      const ac = new AbortController();
+      let abortedAt = 0;
+      const results = await p.run([light(0).job, light(1, { __fault: 3 }).job, light(2).job, light(3).job], {
+        signal: ac.signal,
+        onDone: (r) => {
+          if (r.index !== 0 || abortedAt > 0) return;
+          abortedAt = performance.now();
+          ac.abort();
+        },
+      });
+      const stopMs = performance.now() - abortedAt;
+      expect(abortedAt).toBeGreaterThan(0);
+      // The backstop (100 ms) plus the thread's exit, far below the 2 s timeout grace.
+      expect(stopMs).toBeLessThan(250);
+      expectMatches(results[0] as PoolResult, light(0), 'js');
+      expect(results[1]?.status).toBe('cancelled');
+      // The abort came from job 0's report, before its worker could take another job.
+      for (const r of results.slice(2)) expect(r).toMatchObject({ status: 'cancelled', elapsedMs: 0 });
+    } finally {
+      await closeAndCheck(p);
+    }
+  });
+});
+
 describe('WorkerPool logging', () => {
   const records = (text: string) =>
     text
