@@ -36,7 +36,7 @@ function base(extra: Partial<OptimizeOptions> = {}): OptimizeOptions {
 /** A hash of everything a job produced, NaN-safe and independent of timing fields. */
 function hashOf(r: OptimizeResult): string {
   const jobs = r.results.map((j) => [j.index, j.params, j.status, j.metrics, j.tradeCount]);
-  const top = r.ranked.map((x) => [x.index, x.score, x.result.trades, Array.from(x.result.equity.equity)]);
+  const top = r.ranked.map((x) => [x.index, x.score, x.result?.trades, Array.from(x.result?.equity.equity ?? [])]);
   const text = JSON.stringify([jobs, top], (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
   return createHash('sha256').update(text).digest('hex');
 }
@@ -96,8 +96,8 @@ describe('optimize', () => {
       .sort((a, b) => (b.metrics?.netProfit ?? 0) - (a.metrics?.netProfit ?? 0) || a.index - b.index);
     expect(r.ranked.map((x) => x.index)).toEqual(sorted.slice(0, 3).map((j) => j.index));
     const best = r.ranked[0];
-    expect(best?.result.metrics).toEqual(r.results[best?.index ?? -1]?.metrics);
-    expect(best?.result.trades.length).toBe(r.results[best?.index ?? -1]?.tradeCount);
+    expect(best?.result?.metrics).toEqual(r.results[best?.index ?? -1]?.metrics);
+    expect(best?.result?.trades.length).toBe(r.results[best?.index ?? -1]?.tradeCount);
   });
 
   it('isolates an injected panic, throw and hang; the others complete (threads, native)', async () => {

@@ -1,20 +1,19 @@
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import {
   type BacktestOptions,
   type BacktestResult,
-  backtestSync,
   fromNativeError,
   fromNativeOutput,
   type Prepared,
   prepare,
   resultOf,
-  toNative,
+  toNativeAsync,
 } from '../backtest.js';
 import { loadNative, type NativeBinding } from '../engine/native.js';
 import { type Issue, ValidationError } from '../errors.js';
-import { runTasks } from '../executor.js';
 import { newRunId, runLogger, startCapture, stopCapture } from '../log.js';
 import { WorkerPool } from '../parallel/pool.js';
+import type { PoolResult } from '../parallel/protocol.js';
+import { untilAborted } from './abort.js';
 import type { JobError, JobStatus } from './optimize.js';
 import { DEFAULT_JOB_TIMEOUT_MS } from './optimize.js';
 import { type Parallelism, planParallelism } from './parallelism.js';
@@ -67,7 +66,10 @@ function errorOf(e: unknown): JobError {
  * invalid one becomes a failed item of type ValidationError listing every problem, and does not
  * run. Items come back in input order. With `threads`, native scenarios run on a thread pool built
  * for the call and pure-TS ones on worker threads; with `processes`, both run in child processes;
- * with `none`, one after another on this thread.
+ * with `none`, one at a time (native ones on one engine thread, pure-TS ones on one worker
+ * thread). Each item settles, and counts in the progress, as soon as its outcome is known. An
+ * abort settles the batch promptly: finished items are kept, the rest are `cancelled`, and no
+ * scenario starts afterwards.
  */
 export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   const started = performance.now();
@@ -82,13 +84,14 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     intervalMs: options.progressIntervalMs,
     onProgress: options.onProgress,
   });
-  const settle = (item: BatchItem) => {
+  /** Records an item; `quiet` leaves the progress to a later update (a group reported per job already). */
+  const settle = (item: BatchItem, quiet = false) => {
     items[item.index] = item;
     if (item.status === 'completed') counts.completed++;
     else if (item.status === 'failed') counts.failed++;
     else if (item.status === 'timed_out') counts.timedOut++;
     else counts.cancelled++;
-    progress.update({ ...counts });
+    if (!quiet) progress.update({ ...counts });
   };
 
   const logs = options.scenarios.map((_, i) => startCapture(`${runId}/${i}`));
@@ -124,46 +127,29 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
       'batch started',
     );
 
-    // Native scenarios share the binding's per-call thread pool; child processes (either engine)
-    // and pure-TS worker threads go through worker pools, one per data set and engine.
-    const pooled = (v: { p: Prepared }) =>
-      plan.mode === 'processes' || (plan.mode === 'threads' && v.p.engine === 'js');
-    const native = valid.filter((v) => !pooled(v) && v.p.engine === 'native');
-    const js = valid.filter((v) => !pooled(v) && v.p.engine === 'js');
+    // Native scenarios share the binding's per-call thread pool (one thread with `none`); child
+    // processes (either engine) and pure-TS worker threads go through worker pools, one per data
+    // set and engine. Pure-TS scenarios never run on this thread: with `none` they take turns on
+    // one worker thread, so an abort stops the running one at once and the event loop stays free.
+    const pooled = (v: { p: Prepared }) => plan.mode === 'processes' || v.p.engine === 'js';
+    const native = valid.filter((v) => !pooled(v));
     await runPooled(
       valid.filter(pooled),
       plan.mode === 'processes' ? 'processes' : 'threads',
-      plan.workers,
+      plan.mode === 'none' ? 1 : plan.workers,
       timeoutMs,
       options,
       logs,
       settle,
     );
     if (native.length > 0) {
-      await runNativeJobs(native, plan.mode === 'none' ? 1 : plan.workers, timeoutMs, options, logs, settle);
+      const before = { ...counts };
+      await runNativeJobs(native, plan.mode === 'none' ? 1 : plan.workers, timeoutMs, options, logs, settle, (run) =>
+        progress.update({ completed: before.completed + run.completed, failed: before.failed + run.failed }),
+      );
+      // The per-job counts came from the engine as jobs ended; this state adds their final statuses.
+      progress.update({ ...counts });
     }
-    // In-process pure-TS scenarios run one at a time through the task executor, which records
-    // each one's timing and error and stops starting new ones once the signal fires.
-    const records = await runTasks(
-      js.map(({ p, index }) => async () => {
-        await yieldToLoop();
-        return backtestSync({
-          ...options.scenarios[index],
-          runId: p.runId,
-          engine: 'js',
-          timeoutMs,
-        } as BacktestOptions);
-      }),
-      { concurrency: 1, merge: 'all-settled', signal: options.signal },
-    );
-    records.forEach((r, k) => {
-      const { p, index } = js[k] as { p: Prepared; index: number };
-      const base = { index, runId: p.runId, logs: logs[index] as string[], elapsedMs: r.elapsedMs };
-      if (r.status === 'fulfilled' && r.value) settle({ ...base, status: 'completed', result: r.value });
-      else if (r.status === 'cancelled' || r.error?.type === 'CancelledError') settle({ ...base, status: 'cancelled' });
-      else if (r.status === 'timed_out' || r.error?.type === 'TimeoutError') settle({ ...base, status: 'timed_out' });
-      else settle({ ...base, status: 'failed', error: r.error ?? { type: 'Error', message: r.status } });
-    });
   } finally {
     for (let i = 0; i < n; i++) stopCapture(`${runId}/${i}`);
     progress.finish();
@@ -197,6 +183,11 @@ async function runPooled(
   }
   for (const byEngine of groups.values()) {
     for (const [engine, group] of byEngine) {
+      // After an abort no further pool is started: its scenarios are cancelled without running.
+      if (options.signal?.aborted) {
+        cancelAll(group, logs, settle);
+        continue;
+      }
       const first = group[0] as { p: Prepared; index: number };
       const pool = new WorkerPool({
         kind,
@@ -207,18 +198,11 @@ async function runPooled(
         timeoutMs,
       });
       try {
-        const results = await pool.run(
-          group.map(({ p, index }) => ({
-            index,
-            strategy: p.strategy,
-            params: p.params,
-            config: p.config,
-            keepOutput: true,
-          })),
-          { signal: options.signal },
-        );
-        results.forEach((r, k) => {
-          const { p, index } = group[k] as { p: Prepared; index: number };
+        const byIndex = new Map(group.map((j) => [j.index, j.p]));
+        // Each scenario settles (and counts in the progress) as its outcome is known.
+        const onDone = (r: PoolResult) => {
+          const p = byIndex.get(r.index) as Prepared;
+          const index = r.index;
           const base = { index, runId: p.runId, logs: logs[index] as string[], elapsedMs: r.elapsedMs };
           if (r.status === 'completed' && r.output) {
             runLogger(p.runId).info({ trades: r.output.trades.length, events: r.output.events }, 'scenario finished');
@@ -227,7 +211,17 @@ async function runPooled(
             runLogger(p.runId).warn({ status: r.status, error: r.error }, 'scenario did not complete');
             settle({ ...base, status: r.status, error: r.error });
           }
-        });
+        };
+        await pool.run(
+          group.map(({ p, index }) => ({
+            index,
+            strategy: p.strategy,
+            params: p.params,
+            config: p.config,
+            keepOutput: true,
+          })),
+          { signal: options.signal, onDone },
+        );
       } finally {
         await pool.close();
       }
@@ -241,24 +235,41 @@ async function runNativeJobs(
   timeoutMs: number,
   options: BatchOptions,
   logs: string[][],
-  settle: (item: BatchItem) => void,
+  settle: (item: BatchItem, quiet?: boolean) => void,
+  progress: (running: { completed: number; failed: number }) => void,
 ): Promise<void> {
   const binding = loadNative() as NativeBinding;
+  // The first run on new data copies it in pieces between turns of the loop; an abort meanwhile
+  // settles at once, with every scenario cancelled.
+  const handles: NativeHandle[] = [];
+  for (const { p } of jobs) {
+    const copied = await untilAborted(toNativeAsync(binding, p.market), options.signal);
+    if (copied.kind === 'aborted') return cancelAll(jobs, logs, settle);
+    if (copied.kind === 'error') throw copied.error;
+    handles.push(copied.value);
+  }
+  if (options.signal?.aborted) return cancelAll(jobs, logs, settle);
   const token = new binding.CancelToken();
   const onAbort = () => token.cancel();
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  if (options.signal?.aborted) token.cancel();
+  // Progress calls still queued when the call returns are dropped: the items then hold the counts.
+  let live = true;
   try {
     const r = await binding.runJobs(
-      jobs.map(({ p }) => ({
-        data: toNative(binding, p.market),
+      jobs.map(({ p }, k) => ({
+        data: handles[k] as NativeHandle,
         strategyJson: JSON.stringify(p.strategy),
         paramsJson: JSON.stringify(p.params),
         configJson: JSON.stringify(p.config),
       })),
       { threads, timeoutMs, keepOutput: true },
       token,
+      // Lossy counts while the jobs run (each job's item settles when the call returns).
+      (ended: number, notCompleted: number) => {
+        if (live) progress({ completed: ended - notCompleted, failed: notCompleted });
+      },
     );
+    live = false;
     if (!r.results) throw fromNativeError(r.errorCode, r.errorMessage);
     r.results.forEach((j, k) => {
       const { p, index } = jobs[k] as { p: Prepared; index: number };
@@ -267,14 +278,24 @@ async function runNativeJobs(
         const output = fromNativeOutput(j.output);
         const result = resultOf(p, output, j.elapsedMs, j.output.engineMs);
         runLogger(p.runId).info({ trades: output.trades.length, events: output.events }, 'scenario finished');
-        settle({ ...base, status: 'completed', result });
+        settle({ ...base, status: 'completed', result }, true);
       } else {
         const error = j.errorType ? { type: j.errorType, message: j.message ?? '' } : undefined;
         runLogger(p.runId).warn({ status: j.status, error }, 'scenario did not complete');
-        settle({ ...base, status: j.status as JobStatus, error });
+        settle({ ...base, status: j.status as JobStatus, error }, true);
       }
     });
   } finally {
+    live = false;
     options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+type NativeHandle = Awaited<ReturnType<typeof toNativeAsync>>;
+
+/** Settles scenarios that never ran as cancelled. */
+function cancelAll(jobs: { p: Prepared; index: number }[], logs: string[][], settle: (item: BatchItem) => void): void {
+  for (const { p, index } of jobs) {
+    settle({ index, runId: p.runId, status: 'cancelled', elapsedMs: 0, logs: logs[index] as string[] });
   }
 }

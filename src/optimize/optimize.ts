@@ -1,18 +1,20 @@
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import {
   type BacktestOptions,
   type BacktestResult,
-  backtestSync,
+  backtest,
   fromNativeError,
   type Prepared,
   prepare,
-  toNative,
+  resultOf,
+  toNativeAsync,
 } from '../backtest.js';
 import { loadNative, type NativeBinding } from '../engine/native.js';
-import { CancelledError, TimeoutError, ValidationError } from '../errors.js';
+import { ValidationError } from '../errors.js';
+import { runTasks } from '../executor.js';
 import { runLogger } from '../log.js';
 import { WorkerPool } from '../parallel/pool.js';
 import { METRIC_KEYS, type Metrics, type Params } from '../types.js';
+import { untilAborted } from './abort.js';
 import { type Constraint, expandGrid, type Grid } from './grid.js';
 import { type Parallelism, planParallelism } from './parallelism.js';
 import { type Progress, ProgressReporter } from './progress.js';
@@ -49,8 +51,13 @@ export interface RankedResult {
   params: Params;
   score: number;
   metrics: Metrics;
-  /** The full run (trades, equity curve) of this combination. */
-  result: BacktestResult;
+  /**
+   * The full run (trades, equity curve) of this combination, re-run once the grid is done. Absent
+   * when the signal fired before its re-run finished (after an abort the re-runs are skipped, and
+   * an abort during them stops them; the output is then `partial`), or when the re-run itself
+   * failed (logged as a warning).
+   */
+  result?: BacktestResult;
 }
 
 export interface OptimizeOptions extends Omit<BacktestOptions, 'params' | 'timeoutMs' | 'profile'>, RankOptions {
@@ -69,6 +76,8 @@ export interface OptimizeOptions extends Omit<BacktestOptions, 'params' | 'timeo
   progressIntervalMs?: number;
   /** @internal Testing aid: make the jobs at these indices panic (native), throw, or hang. */
   _faults?: { panicAt?: number[]; throwAt?: number[]; hangAt?: number[] };
+  /** @internal Leave `ranked` without full results (walk-forward needs only the parameters). */
+  _skipRankedRuns?: boolean;
 }
 
 export interface OptimizeResult {
@@ -87,7 +96,10 @@ export interface OptimizeResult {
   failed: number;
   timedOut: number;
   cancelled: number;
-  /** True when the run was cancelled before every job finished. */
+  /**
+   * True when the signal fired before the run was over: some jobs are `cancelled`, or the ranked
+   * re-runs were skipped or cut short (those `ranked` entries carry no `result`).
+   */
   partial: boolean;
   elapsedMs: number;
 }
@@ -158,7 +170,8 @@ export function startOptimize(options: OptimizeOptions): OptimizeRun {
     const top = new TopK<JobResult & { metrics: Metrics }>(rankOptions);
     const results: JobResult[] = new Array(combos.length);
     const counts = { completed: 0, failed: 0, timedOut: 0, cancelled: 0 };
-    const record = (index: number, reported: Outcome) => {
+    /** Records a job; `quiet` leaves the progress to a later update (the engine reported it already). */
+    const record = (index: number, reported: Outcome, quiet = false) => {
       const o = checkOutcome(reported);
       const r: JobResult = { runId: base.runId, index, params: combos[index] as Params, ...o };
       if (o.metrics) {
@@ -171,37 +184,56 @@ export function startOptimize(options: OptimizeOptions): OptimizeRun {
       else if (o.status === 'failed') counts.failed++;
       else if (o.status === 'timed_out') counts.timedOut++;
       else counts.cancelled++;
+      if (!quiet) report();
+    };
+    /** Hands the current counts and best to the progress (a final state is kept for finish()). */
+    const report = () => {
       const best = top.best();
       progress.update({
         ...counts,
         best: best ? { index: best.index, params: best.params, score: best.score ?? Number.NaN } : undefined,
       });
     };
+    // Pure-TS jobs never run on this thread: `none` is one worker thread, one job at a time, so
+    // an abort is seen inside the running job and the event loop stays free. The pool is kept
+    // for the ranked re-runs: its workers already hold the data.
+    const pool =
+      base.engine === 'native' && plan.mode !== 'processes'
+        ? undefined
+        : new WorkerPool({
+            kind: plan.mode === 'processes' ? 'processes' : 'threads',
+            size: plan.mode === 'none' ? 1 : plan.workers,
+            engine: base.engine,
+            market: base.market,
+            runId: base.runId,
+            timeoutMs,
+            allowFaults: options._faults !== undefined,
+          });
+    let ranked: RankedResult[];
+    let rerunsCut = false;
     try {
-      if (base.engine === 'native' && plan.mode !== 'processes') {
-        await runNative(base, combos, plan.workers, timeoutMs, options, record, progress, rankOptions);
-      } else if (plan.mode === 'none') {
-        await runSequentialJs(base, combos, timeoutMs, options, record);
-      } else {
-        await runPool(base, combos, plan.mode, plan.workers, timeoutMs, options, record);
+      try {
+        if (pool) await runPool(pool, base, combos, options, record);
+        else await runNative(base, combos, plan.workers, timeoutMs, options, record, report, progress, rankOptions);
+      } finally {
+        progress.finish();
+      }
+      ranked = top.sorted().map((r, i) => ({
+        rank: i + 1,
+        index: r.index,
+        params: r.params,
+        score: r.score ?? Number.NaN,
+        metrics: r.metrics,
+      }));
+      if (ranked.length > 0 && !options._skipRankedRuns) {
+        // The full runs of the top K, off this thread and under the same signal; none after an abort.
+        if (options.signal?.aborted) rerunsCut = true;
+        else if (pool) rerunsCut = await rerunOnPool(pool, base, options, ranked);
+        else rerunsCut = await rerunNative(base, options, ranked, plan.workers);
       }
     } finally {
-      progress.finish();
+      await pool?.close();
     }
-    const ranked = top.sorted().map((r, i) => ({
-      rank: i + 1,
-      index: r.index,
-      params: r.params,
-      score: r.score ?? Number.NaN,
-      metrics: r.metrics,
-      result: backtestSync({
-        ...options,
-        params: r.params,
-        engine: base.engine,
-        runId: base.runId,
-        timeoutMs: undefined,
-      }),
-    }));
     const result: OptimizeResult = {
       runId: base.runId,
       strategy: base.strategy.name,
@@ -213,10 +245,10 @@ export function startOptimize(options: OptimizeOptions): OptimizeRun {
       results,
       ranked,
       ...counts,
-      partial: counts.cancelled > 0,
+      partial: counts.cancelled > 0 || rerunsCut,
       elapsedMs: performance.now() - started,
     };
-    log.info({ ...counts, elapsedMs: result.elapsedMs }, 'optimize finished');
+    log.info({ ...counts, partial: result.partial, elapsedMs: result.elapsedMs }, 'optimize finished');
     return result;
   })();
   return { runId: base.runId, total: combos.length, progress, done };
@@ -239,6 +271,77 @@ export function checkOutcome(o: Outcome): Outcome {
   };
 }
 
+/**
+ * The ranked re-runs with the native engine: the asynchronous `backtest()` (the addon's pool), at
+ * most `concurrency` at a time. An abort settles at once; unfinished entries keep no result.
+ * Returns whether the abort cut the re-runs short.
+ */
+async function rerunNative(
+  base: Prepared,
+  options: OptimizeOptions,
+  ranked: RankedResult[],
+  concurrency: number,
+): Promise<boolean> {
+  const records = await runTasks(
+    ranked.map(
+      (r) => (_ctx: undefined, info: { signal: AbortSignal }) =>
+        backtest({
+          ...options,
+          params: r.params,
+          engine: base.engine,
+          runId: base.runId,
+          timeoutMs: undefined,
+          signal: info.signal,
+        }),
+    ),
+    { concurrency: Math.max(1, concurrency), merge: 'all-settled', signal: options.signal },
+  );
+  let cut = false;
+  records.forEach((rec, i) => {
+    const entry = ranked[i] as RankedResult;
+    if (rec.status === 'fulfilled' && rec.value) entry.result = rec.value;
+    else if (rec.status === 'cancelled' || rec.error?.type === 'CancelledError') cut = true;
+    else rerunFailed(base, entry, rec.error);
+  });
+  return cut;
+}
+
+/**
+ * The ranked re-runs on the pool that ran the jobs (its workers hold the data), with full output.
+ * The pool stops with the signal as for the jobs. Returns whether the abort cut them short.
+ */
+async function rerunOnPool(
+  pool: WorkerPool,
+  base: Prepared,
+  options: OptimizeOptions,
+  ranked: RankedResult[],
+): Promise<boolean> {
+  const results = await pool.run(
+    ranked.map((r, k) => ({
+      index: k,
+      strategy: base.strategy,
+      params: r.params,
+      config: base.config,
+      keepOutput: true,
+    })),
+    { signal: options.signal },
+  );
+  let cut = false;
+  results.forEach((r, k) => {
+    const entry = ranked[k] as RankedResult;
+    if (r.status === 'completed' && r.output) {
+      const p: Prepared = { ...base, params: entry.params };
+      entry.result = resultOf(p, r.output, r.elapsedMs, r.elapsedMs);
+    } else if (r.status === 'cancelled') cut = true;
+    else rerunFailed(base, entry, r.error);
+  });
+  return cut;
+}
+
+function rerunFailed(base: Prepared, entry: RankedResult, error: unknown): void {
+  runLogger(base.runId).warn({ index: entry.index, error }, 'the re-run of a ranked combination failed');
+}
+
 /** Rough bytes one worker holds: its own copy of the data unless threads share it natively. */
 function estimateBytes(p: Prepared, mode: Parallelism): number {
   const events = p.market.kind === 'ticks' ? p.market.ticks.time.length : p.market.bars.time.length;
@@ -248,28 +351,36 @@ function estimateBytes(p: Prepared, mode: Parallelism): number {
   return (ownCopy ? dataBytes : 0) + 16 * 1024 * 1024;
 }
 
-function errorOf(e: unknown): JobError {
-  if (e instanceof Error) return { type: e.name, message: e.message, stack: e.stack };
-  return { type: 'Error', message: String(e) };
-}
-
 async function runNative(
   base: Prepared,
   combos: Params[],
   threads: number,
   timeoutMs: number,
   options: OptimizeOptions,
-  record: (index: number, o: Outcome) => void,
+  record: (index: number, o: Outcome, quiet?: boolean) => void,
+  report: () => void,
   progress: ProgressReporter,
   rank: RankOptions,
 ): Promise<void> {
   const binding = loadNative() as NativeBinding;
   const live = new TopK<{ index: number; params: Params; metrics: Metrics; score: number }>({ ...rank, topK: 1 });
-  const handle = toNative(binding, base.market);
+  // The first run on new data copies it in pieces between turns of the loop; an abort meanwhile
+  // settles at once, every job cancelled.
+  const copied = await untilAborted(toNativeAsync(binding, base.market), options.signal);
+  if (copied.kind === 'aborted') {
+    combos.forEach((_, index) => {
+      record(index, { status: 'cancelled', elapsedMs: 0 });
+    });
+    return;
+  }
+  if (copied.kind === 'error') throw copied.error;
+  const handle = copied.value;
   const token = new binding.CancelToken();
   const onAbort = () => token.cancel();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) token.cancel();
+  // Progress calls still queued when the call returns are dropped: the results hold the counts.
+  let listening = true;
   try {
     const r = await binding.optimizeGrid(
       handle,
@@ -286,6 +397,7 @@ async function runNative(
       },
       token,
       (ended: number, notCompleted: number, index: number, metrics?: Metrics | null) => {
+        if (!listening) return;
         // Progress is lossy: a dropped call only delays the counts, and the best so far is the
         // best of the jobs whose call arrived (the final ranking uses every result).
         if (metrics && passes(metrics, rank)) {
@@ -300,102 +412,57 @@ async function runNative(
       },
     );
     if (!r.results) throw fromNativeError(r.errorCode, r.errorMessage);
+    listening = false;
+    // Each job's progress came from the engine as it ended; one state then adds the final statuses.
     r.results.forEach((j, index) => {
-      record(index, {
-        status: j.status as JobStatus,
-        metrics: j.metrics ? { ...j.metrics } : undefined,
-        tradeCount: j.tradeCount,
-        error: j.errorType ? { type: j.errorType, message: j.message ?? '' } : undefined,
-        elapsedMs: j.elapsedMs,
-      });
+      record(
+        index,
+        {
+          status: j.status as JobStatus,
+          metrics: j.metrics ? { ...j.metrics } : undefined,
+          tradeCount: j.tradeCount,
+          error: j.errorType ? { type: j.errorType, message: j.message ?? '' } : undefined,
+          elapsedMs: j.elapsedMs,
+        },
+        true,
+      );
     });
+    report();
   } finally {
+    listening = false;
     options.signal?.removeEventListener('abort', onAbort);
   }
 }
 
-async function runSequentialJs(
-  base: Prepared,
-  combos: Params[],
-  timeoutMs: number,
-  options: OptimizeOptions,
-  record: (index: number, o: Outcome) => void,
-): Promise<void> {
-  for (let index = 0; index < combos.length; index++) {
-    if (options.signal?.aborted) {
-      record(index, { status: 'cancelled', elapsedMs: 0 });
-      continue;
-    }
-    const t0 = performance.now();
-    try {
-      if (options._faults?.throwAt?.includes(index)) throw new Error(`injected fault at job ${index}`);
-      const r = backtestSync({
-        ...options,
-        params: combos[index],
-        engine: base.engine,
-        runId: base.runId,
-        timeoutMs: options._faults?.hangAt?.includes(index) ? 0 : timeoutMs,
-      });
-      record(index, {
-        status: 'completed',
-        metrics: r.metrics,
-        tradeCount: r.trades.length,
-        elapsedMs: performance.now() - t0,
-      });
-    } catch (e) {
-      const status: JobStatus =
-        e instanceof TimeoutError ? 'timed_out' : e instanceof CancelledError ? 'cancelled' : 'failed';
-      record(index, { status, error: status === 'failed' ? errorOf(e) : undefined, elapsedMs: performance.now() - t0 });
-    }
-    // Let an abort queued by the caller (or a timer) be seen between jobs.
-    await yieldToLoop();
-  }
-}
-
 async function runPool(
+  pool: WorkerPool,
   base: Prepared,
   combos: Params[],
-  kind: 'threads' | 'processes',
-  size: number,
-  timeoutMs: number,
   options: OptimizeOptions,
   record: (index: number, o: Outcome) => void,
 ): Promise<void> {
   const faults = options._faults;
-  const pool = new WorkerPool({
-    kind,
-    size,
-    engine: base.engine,
-    market: base.market,
-    runId: base.runId,
-    timeoutMs,
-    allowFaults: faults !== undefined,
+  const faultOf = (i: number) =>
+    faults?.throwAt?.includes(i) ? 1 : faults?.hangAt?.includes(i) ? 3 : faults?.panicAt?.includes(i) ? 2 : undefined;
+  const jobs = combos.map((params, index) => {
+    const fault = faultOf(index);
+    return {
+      index,
+      strategy: base.strategy,
+      params: fault === undefined ? params : { ...params, __fault: fault },
+      config: base.config,
+      keepOutput: false,
+    };
   });
-  try {
-    const faultOf = (i: number) =>
-      faults?.throwAt?.includes(i) ? 1 : faults?.hangAt?.includes(i) ? 3 : faults?.panicAt?.includes(i) ? 2 : undefined;
-    const jobs = combos.map((params, index) => {
-      const fault = faultOf(index);
-      return {
-        index,
-        strategy: base.strategy,
-        params: fault === undefined ? params : { ...params, __fault: fault },
-        config: base.config,
-        keepOutput: false,
-      };
-    });
-    await pool.run(jobs, {
-      signal: options.signal,
-      onDone: (r) =>
-        record(r.index, {
-          status: r.status,
-          metrics: r.metrics,
-          tradeCount: r.tradeCount,
-          error: r.error,
-          elapsedMs: r.elapsedMs,
-        }),
-    });
-  } finally {
-    await pool.close();
-  }
+  await pool.run(jobs, {
+    signal: options.signal,
+    onDone: (r) =>
+      record(r.index, {
+        status: r.status,
+        metrics: r.metrics,
+        tradeCount: r.tradeCount,
+        error: r.error,
+        elapsedMs: r.elapsedMs,
+      }),
+  });
 }

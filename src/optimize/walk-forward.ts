@@ -1,8 +1,9 @@
-import { type BacktestResult, backtestSync } from '../backtest.js';
+import { type BacktestResult, backtest } from '../backtest.js';
 import { toEpochMs } from '../config.js';
 import { ValidationError } from '../errors.js';
 import { newRunId, runLogger } from '../log.js';
 import type { Metrics, Params } from '../types.js';
+import { isCancellation, untilAborted } from './abort.js';
 import { type OptimizeOptions, optimize } from './optimize.js';
 
 /** Milliseconds, or a string such as `90d`, `12h`, `2w`, `30m`. */
@@ -76,7 +77,8 @@ export function windowsOf(first: number, last: number, w: WalkForwardOptions['wi
 /**
  * Walk-forward analysis: for each window, optimize on the in-sample span (earlier data primes the
  * indicators), run the best parameters on the following out-of-sample span, and stitch the
- * out-of-sample equity curves.
+ * out-of-sample equity curves. An abort settles promptly: finished windows are kept, the one
+ * running and the rest are `cancelled`, and the result is `partial`.
  */
 export async function walkForward(options: WalkForwardOptions): Promise<WalkForwardResult> {
   const started = performance.now();
@@ -96,7 +98,15 @@ export async function walkForward(options: WalkForwardOptions): Promise<WalkForw
       out.push({ index, inSample, outOfSample, status: 'cancelled' });
       continue;
     }
-    const opt = await optimize({ ...rest, runId, start: inSample.start, end: inSample.end, topK: 1 });
+    // Only the winner's parameters are needed here, not its full in-sample run.
+    const opt = await optimize({
+      ...rest,
+      runId,
+      start: inSample.start,
+      end: inSample.end,
+      topK: 1,
+      _skipRankedRuns: true,
+    });
     const top = opt.ranked[0];
     if (opt.partial) {
       out.push({ index, inSample, outOfSample, status: 'cancelled' });
@@ -106,14 +116,24 @@ export async function walkForward(options: WalkForwardOptions): Promise<WalkForw
       out.push({ index, inSample, outOfSample, status: 'no_result' });
       continue;
     }
-    const result = backtestSync({
-      ...rest,
-      params: top.params,
-      runId,
-      start: outOfSample.start,
-      end: outOfSample.end,
-      timeoutMs: undefined,
-    });
+    // Off the event loop and under the same signal; an abort settles the window at once.
+    const oos = await untilAborted(
+      backtest({
+        ...rest,
+        params: top.params,
+        runId,
+        start: outOfSample.start,
+        end: outOfSample.end,
+        timeoutMs: undefined,
+      }),
+      options.signal,
+    );
+    if (oos.kind === 'aborted' || (oos.kind === 'error' && isCancellation(oos.error))) {
+      out.push({ index, inSample, outOfSample, status: 'cancelled' });
+      continue;
+    }
+    if (oos.kind === 'error') throw oos.error;
+    const result = oos.value;
     out.push({
       index,
       inSample,
