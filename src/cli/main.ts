@@ -10,6 +10,7 @@ import { TickforgeError, ValidationError } from '../errors.js';
 import { generateTicks } from '../generate.js';
 import { preset } from '../instruments.js';
 import { setLogLevel } from '../log.js';
+import { untilAborted } from '../optimize/abort.js';
 import type { LoadedScenario } from '../scenario.js';
 import { referenceStrategy } from '../strategies/reference.js';
 import { verify } from '../verify.js';
@@ -18,6 +19,7 @@ import { describeBars, describeTicks, formatProfile, formatSummary, toJson } fro
 import { dataFileRun, registerInspect } from './inspect.js';
 import { registerBatch, registerOptimize, registerWalkForward } from './optimize.js';
 import { loadScenarioFile } from './scenario-file.js';
+import { stopExitCode, stoppable } from './signals.js';
 import { registerSymphony } from './symphony.js';
 
 function version(): string {
@@ -76,28 +78,45 @@ program
   )
   .option('--engine <engine>', 'native, js or auto', engineOption, 'auto' as EngineChoice)
   .option('--json', 'print the full result as JSON')
-  .action(async (opts: { days: number; seed: number; stepPoints: number; engine: EngineChoice; json?: boolean }) => {
-    const t0 = performance.now();
-    const ticks = generateTicks({
-      symbol: 'EURUSD',
-      start: '2024-01-01',
-      days: opts.days,
-      seed: opts.seed,
-      stepPoints: opts.stepPoints,
-    });
-    const genMs = performance.now() - t0;
-    const base = { ticks, strategy: referenceStrategy, engine: opts.engine, account: { balance: 10_000 } };
-    const result = await backtest(base);
-    if (opts.json) {
-      process.stdout.write(`${toJson(result)}\n`);
-      return;
-    }
-    const profiled = await backtest({ ...base, profile: true });
-    const title =
-      `tickforge demo: ${result.strategy} on synthetic EURUSD (seed ${opts.seed}, step ${opts.stepPoints} points)\n` +
-      `  ${describeTicks(ticks.time)} (generated in ${genMs.toFixed(0)} ms)`;
-    process.stdout.write(`${formatSummary(result, title)}\n\n${formatProfile(profiled)}\n`);
-  });
+  .action(
+    stoppable(
+      async (stop, opts: { days: number; seed: number; stepPoints: number; engine: EngineChoice; json?: boolean }) => {
+        const t0 = performance.now();
+        const ticks = generateTicks({
+          symbol: 'EURUSD',
+          start: '2024-01-01',
+          days: opts.days,
+          seed: opts.seed,
+          stepPoints: opts.stepPoints,
+        });
+        const genMs = performance.now() - t0;
+        const base = {
+          ticks,
+          strategy: referenceStrategy,
+          engine: opts.engine,
+          account: { balance: 10_000 },
+          signal: stop.signal,
+        };
+        const result = await backtest(base);
+        if (opts.json) {
+          process.stdout.write(`${toJson(result)}\n`);
+          return;
+        }
+        const title =
+          `tickforge demo: ${result.strategy} on synthetic EURUSD (seed ${opts.seed}, step ${opts.stepPoints} points)\n` +
+          `  ${describeTicks(ticks.time)} (generated in ${genMs.toFixed(0)} ms)`;
+        // A stop during the profiled re-run keeps the finished run: its summary without the profile.
+        const profiled = await backtest({ ...base, profile: true }).catch((e: unknown) => {
+          if (stop.received === undefined) throw e;
+          return undefined;
+        });
+        const profile = profiled
+          ? formatProfile(profiled)
+          : `(partial: stopped by ${stop.received} before the profile)`;
+        process.stdout.write(`${formatSummary(result, title)}\n\n${profile}\n`);
+      },
+    ),
+  );
 
 program
   .command('run')
@@ -117,37 +136,41 @@ program
   .option('--json', 'print the full result as JSON')
   .option('--profile', 'record the per-step profile')
   .action(
-    async (
-      file: string,
-      opts: {
-        strategy?: string;
-        scenario?: string;
-        ticks?: string;
-        bars?: string;
-        format?: string;
-        engine?: EngineChoice;
-        json?: boolean;
-        profile?: boolean;
+    stoppable(
+      async (
+        stop,
+        file: string,
+        opts: {
+          strategy?: string;
+          scenario?: string;
+          ticks?: string;
+          bars?: string;
+          format?: string;
+          engine?: EngineChoice;
+          json?: boolean;
+          profile?: boolean;
+        },
+      ) => {
+        const { scenario, market } =
+          opts.ticks !== undefined || opts.bars !== undefined ? await dataFileRun(file, opts) : runInput(file, opts);
+        const result = await backtest({
+          ...scenario,
+          engine: opts.engine ?? scenario.engine,
+          profile: opts.profile ?? scenario.profile,
+          signal: stop.signal,
+        });
+        if (opts.json) {
+          process.stdout.write(`${toJson(result)}\n`);
+          return;
+        }
+        const data = scenario.ticks
+          ? describeTicks(scenario.ticks.time)
+          : describeBars(scenario.bars?.timeframe ?? '', scenario.bars?.time ?? new Float64Array());
+        const title = `tickforge run ${file}: ${result.strategy}, ${data}${market ? ` (${market})` : ''}`;
+        const profile = result.profile ? `\n\n${formatProfile(result)}` : '';
+        process.stdout.write(`${formatSummary(result, title)}${profile}\n`);
       },
-    ) => {
-      const { scenario, market } =
-        opts.ticks !== undefined || opts.bars !== undefined ? await dataFileRun(file, opts) : runInput(file, opts);
-      const result = await backtest({
-        ...scenario,
-        engine: opts.engine ?? scenario.engine,
-        profile: opts.profile ?? scenario.profile,
-      });
-      if (opts.json) {
-        process.stdout.write(`${toJson(result)}\n`);
-        return;
-      }
-      const data = scenario.ticks
-        ? describeTicks(scenario.ticks.time)
-        : describeBars(scenario.bars?.timeframe ?? '', scenario.bars?.time ?? new Float64Array());
-      const title = `tickforge run ${file}: ${result.strategy}, ${data}${market ? ` (${market})` : ''}`;
-      const profile = result.profile ? `\n\n${formatProfile(result)}` : '';
-      process.stdout.write(`${formatSummary(result, title)}${profile}\n`);
-    },
+    ),
   );
 
 /**
@@ -192,18 +215,28 @@ program
   .description('run a scenario on every engine and in every mode and check that all results agree')
   .argument('<scenario>', 'path to a scenario JSON file (its strategy may be a .clj file)')
   .option('--strategy <file>', "verify this strategy (IR JSON or .clj) instead of the scenario's")
-  .action(async (file: string, opts: { strategy?: string }) => {
-    const { optimize: _o, windows: _w, ...scenario } = loadScenarioFile(file, opts.strategy);
-    const r = await verify(scenario);
-    const rows = r.rows.map(
-      (x) =>
-        `  ${x.engine.padEnd(7)}${x.mode.padEnd(18)}${x.error ? `error: ${x.error}` : `${x.hash.slice(0, 16)}  ${x.trades} trades  ${x.elapsedMs.toFixed(0)} ms`}`,
-    );
-    process.stdout.write(
-      `tickforge verify ${file} (run ${r.runId})\n${rows.join('\n')}\n${r.agree ? 'all results agree' : 'RESULTS DIFFER'}\n`,
-    );
-    if (!r.agree) process.exitCode = 1;
-  });
+  .action(
+    stoppable(async (stop, file: string, opts: { strategy?: string }) => {
+      const { optimize: _o, windows: _w, ...scenario } = loadScenarioFile(file, opts.strategy);
+      // verify runs its modes one after another and reports them together: a stop ends the wait
+      // (the modes that honour the signal stop with it) and nothing is reported.
+      const raced = await untilAborted(verify({ ...scenario, signal: stop.signal }), stop.signal);
+      if (raced.kind === 'aborted') {
+        process.stderr.write(`tickforge verify: stopped by ${stop.received} before every mode had run\n`);
+        return;
+      }
+      if (raced.kind === 'error') throw raced.error;
+      const r = raced.value;
+      const rows = r.rows.map(
+        (x) =>
+          `  ${x.engine.padEnd(7)}${x.mode.padEnd(18)}${x.error ? `error: ${x.error}` : `${x.hash.slice(0, 16)}  ${x.trades} trades  ${x.elapsedMs.toFixed(0)} ms`}`,
+      );
+      process.stdout.write(
+        `tickforge verify ${file} (run ${r.runId})\n${rows.join('\n')}\n${r.agree ? 'all results agree' : 'RESULTS DIFFER'}\n`,
+      );
+      if (!r.agree) process.exitCode = 1;
+    }),
+  );
 
 export async function main(argv: string[]): Promise<void> {
   try {
@@ -223,6 +256,10 @@ export async function main(argv: string[]): Promise<void> {
     } else {
       throw e;
     }
+  } finally {
+    // A command stopped by a signal exits with that signal's code, whatever else it reported.
+    const code = stopExitCode();
+    if (code !== undefined) process.exitCode = code;
   }
 }
 

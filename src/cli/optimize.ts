@@ -12,6 +12,7 @@ import { walkForward } from '../optimize/walk-forward.js';
 import type { LoadedScenario } from '../scenario.js';
 import { toJson } from './format.js';
 import { loadScenarioFile } from './scenario-file.js';
+import { stoppable } from './signals.js';
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
@@ -137,46 +138,45 @@ export function registerOptimize(program: Command, engineOption: (v: string) => 
     .option('--csv <file>', 'write every combination as CSV (- for stdout)')
     .option('--no-progress', 'no progress bar')
     .action(
-      async (
-        file: string,
-        opts: {
-          strategy?: string;
-          engine?: EngineChoice;
-          parallelism?: 'none' | 'threads' | 'processes';
-          maxWorkers?: number;
-          json?: string;
-          csv?: string;
-          progress: boolean;
+      stoppable(
+        async (
+          stop,
+          file: string,
+          opts: {
+            strategy?: string;
+            engine?: EngineChoice;
+            parallelism?: 'none' | 'threads' | 'processes';
+            maxWorkers?: number;
+            json?: string;
+            csv?: string;
+            progress: boolean;
+          },
+        ) => {
+          const scenario = loadScenarioFile(file, opts.strategy);
+          const options = optimizeOptionsOf(file, scenario);
+          let bar: ReturnType<typeof progressBar> | undefined;
+          try {
+            const run = startOptimize({
+              ...options,
+              engine: opts.engine ?? options.engine,
+              parallelism: opts.parallelism ?? options.parallelism,
+              maxWorkers: opts.maxWorkers ?? options.maxWorkers,
+              signal: stop.signal,
+              onProgress: opts.progress ? (p) => bar?.update(p) : undefined,
+            });
+            if (opts.progress) bar = progressBar(run.total);
+            const result = await run.done;
+            bar?.stop();
+            bar = undefined;
+            const toStdout = opts.json === '-' || opts.csv === '-';
+            if (!toStdout) process.stdout.write(`${formatRanked(result)}\n`);
+            if (opts.json) write(opts.json, toJson(result));
+            if (opts.csv) write(opts.csv, resultsCsv(result));
+          } finally {
+            bar?.stop();
+          }
         },
-      ) => {
-        const scenario = loadScenarioFile(file, opts.strategy);
-        const options = optimizeOptionsOf(file, scenario);
-        const controller = new AbortController();
-        const onSigint = () => controller.abort();
-        process.once('SIGINT', onSigint);
-        let bar: ReturnType<typeof progressBar> | undefined;
-        try {
-          const run = startOptimize({
-            ...options,
-            engine: opts.engine ?? options.engine,
-            parallelism: opts.parallelism ?? options.parallelism,
-            maxWorkers: opts.maxWorkers ?? options.maxWorkers,
-            signal: controller.signal,
-            onProgress: opts.progress ? (p) => bar?.update(p) : undefined,
-          });
-          if (opts.progress) bar = progressBar(run.total);
-          const result = await run.done;
-          bar?.stop();
-          bar = undefined;
-          const toStdout = opts.json === '-' || opts.csv === '-';
-          if (!toStdout) process.stdout.write(`${formatRanked(result)}\n`);
-          if (opts.json) write(opts.json, toJson(result));
-          if (opts.csv) write(opts.csv, resultsCsv(result));
-        } finally {
-          bar?.stop();
-          process.off('SIGINT', onSigint);
-        }
-      },
+      ),
     );
 }
 
@@ -211,48 +211,51 @@ export function registerBatch(program: Command, engineOption: (v: string) => Eng
     .argument('<batch>', 'JSON { "scenarios": ["a.json", ...], "parallelism"?, "maxWorkers"?, "timeoutMs"? }')
     .option('--engine <engine>', 'native, js or auto for every scenario', engineOption)
     .option('--json <file>', 'write the full result as JSON (- for stdout)')
-    .action(async (file: string, opts: { engine?: EngineChoice; json?: string }) => {
-      const spec = readBatchFile(file);
-      const base = dirname(resolve(file));
-      const scenarios = spec.scenarios.map((path) => {
-        const full = resolve(base, path);
-        try {
-          const { optimize: _o, windows: _w, ...s } = loadScenarioFile(full);
-          return { ...s, engine: opts.engine ?? s.engine };
-        } catch (e) {
-          // A scenario file that does not load is still one item of the batch: it fails alone.
-          return { __loadError: e, strategy: undefined as never };
-        }
-      });
-      const loadErrors = new Map<number, unknown>();
-      scenarios.forEach((s, i) => {
-        if ('__loadError' in s) loadErrors.set(i, s.__loadError);
-      });
-      const result = await runBatch({
-        scenarios: scenarios.map((s) => ('__loadError' in s ? { strategy: undefined as never } : s)),
-        parallelism: spec.parallelism,
-        maxWorkers: spec.maxWorkers,
-        timeoutMs: spec.timeoutMs,
-      });
-      const lines = result.items.map((item) => {
-        const name = spec.scenarios[item.index];
-        const loadError = loadErrors.get(item.index);
-        if (loadError instanceof ValidationError) {
-          return `${item.index}  ${name}  failed  ${loadError.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
-        }
-        if (item.status === 'completed' && item.result) {
-          const m = item.result.metrics;
-          return `${item.index}  ${name}  completed  trades ${m.tradeCount}  net ${fixed(m.netProfit)}  return ${fixed(m.returnPct)}%  maxDD ${fixed(m.maxDrawdownPct)}%  sharpe ${fixed(m.sharpe, 3)}`;
-        }
-        const why = item.issues?.map((i) => `${i.path}: ${i.message}`).join('; ') ?? item.error?.message ?? '';
-        return `${item.index}  ${name}  ${item.status}  ${why}`;
-      });
-      process.stdout.write(
-        `batch ${result.runId}: ${result.completed} completed, ${result.failed} failed, ${result.timedOut} timed out, ${result.cancelled} cancelled\n${lines.join('\n')}\n`,
-      );
-      if (opts.json) write(opts.json, toJson(result));
-      if (result.failed + result.timedOut > 0) process.exitCode = 1;
-    });
+    .action(
+      stoppable(async (stop, file: string, opts: { engine?: EngineChoice; json?: string }) => {
+        const spec = readBatchFile(file);
+        const base = dirname(resolve(file));
+        const scenarios = spec.scenarios.map((path) => {
+          const full = resolve(base, path);
+          try {
+            const { optimize: _o, windows: _w, ...s } = loadScenarioFile(full);
+            return { ...s, engine: opts.engine ?? s.engine };
+          } catch (e) {
+            // A scenario file that does not load is still one item of the batch: it fails alone.
+            return { __loadError: e, strategy: undefined as never };
+          }
+        });
+        const loadErrors = new Map<number, unknown>();
+        scenarios.forEach((s, i) => {
+          if ('__loadError' in s) loadErrors.set(i, s.__loadError);
+        });
+        const result = await runBatch({
+          scenarios: scenarios.map((s) => ('__loadError' in s ? { strategy: undefined as never } : s)),
+          parallelism: spec.parallelism,
+          maxWorkers: spec.maxWorkers,
+          timeoutMs: spec.timeoutMs,
+          signal: stop.signal,
+        });
+        const lines = result.items.map((item) => {
+          const name = spec.scenarios[item.index];
+          const loadError = loadErrors.get(item.index);
+          if (loadError instanceof ValidationError) {
+            return `${item.index}  ${name}  failed  ${loadError.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
+          }
+          if (item.status === 'completed' && item.result) {
+            const m = item.result.metrics;
+            return `${item.index}  ${name}  completed  trades ${m.tradeCount}  net ${fixed(m.netProfit)}  return ${fixed(m.returnPct)}%  maxDD ${fixed(m.maxDrawdownPct)}%  sharpe ${fixed(m.sharpe, 3)}`;
+          }
+          const why = item.issues?.map((i) => `${i.path}: ${i.message}`).join('; ') ?? item.error?.message ?? '';
+          return `${item.index}  ${name}  ${item.status}  ${why}`;
+        });
+        process.stdout.write(
+          `batch ${result.runId}: ${result.completed} completed, ${result.failed} failed, ${result.timedOut} timed out, ${result.cancelled} cancelled${result.partial ? ' (partial)' : ''}\n${lines.join('\n')}\n`,
+        );
+        if (opts.json) write(opts.json, toJson(result));
+        if (result.failed + result.timedOut > 0) process.exitCode = 1;
+      }),
+    );
 }
 
 export function registerWalkForward(program: Command, engineOption: (v: string) => EngineChoice): void {
@@ -263,29 +266,32 @@ export function registerWalkForward(program: Command, engineOption: (v: string) 
     .option('--strategy <file>', "use this strategy (IR JSON or .clj) instead of the scenario's")
     .option('--engine <engine>', 'native, js or auto (overrides the file)', engineOption)
     .option('--json <file>', 'write the full result as JSON (- for stdout)')
-    .action(async (file: string, opts: { strategy?: string; engine?: EngineChoice; json?: string }) => {
-      const scenario = loadScenarioFile(file, opts.strategy);
-      if (!scenario.windows) throw ValidationError.at(`${file}: windows`, 'the scenario has no windows section');
-      const options = optimizeOptionsOf(file, scenario);
-      const result = await walkForward({
-        ...options,
-        start: undefined,
-        end: undefined,
-        engine: opts.engine ?? options.engine,
-        windows: scenario.windows,
-      });
-      const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-      const lines = result.windows.map((w) => {
-        const head = `${w.index}  in ${iso(w.inSample.start)}..${iso(w.inSample.end)}  out ${iso(w.outOfSample.start)}..${iso(w.outOfSample.end)}`;
-        if (!w.best || !w.result) return `${head}  ${w.status}`;
-        const m = w.result.metrics;
-        return `${head}  best ${JSON.stringify(w.best.params)} (in-sample ${fixed(w.best.score, 3)})  out: trades ${m.tradeCount} net ${fixed(m.netProfit)} return ${fixed(m.returnPct)}%`;
-      });
-      const eq = result.equity.equity;
-      const final = eq.length > 0 ? (eq[eq.length - 1] as number) : Number.NaN;
-      process.stdout.write(
-        `walk-forward ${result.runId}: ${result.windows.length} windows; stitched out-of-sample equity ends at ${fixed(final)}\n${lines.join('\n')}\n`,
-      );
-      if (opts.json) write(opts.json, toJson(result));
-    });
+    .action(
+      stoppable(async (stop, file: string, opts: { strategy?: string; engine?: EngineChoice; json?: string }) => {
+        const scenario = loadScenarioFile(file, opts.strategy);
+        if (!scenario.windows) throw ValidationError.at(`${file}: windows`, 'the scenario has no windows section');
+        const options = optimizeOptionsOf(file, scenario);
+        const result = await walkForward({
+          ...options,
+          start: undefined,
+          end: undefined,
+          engine: opts.engine ?? options.engine,
+          windows: scenario.windows,
+          signal: stop.signal,
+        });
+        const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+        const lines = result.windows.map((w) => {
+          const head = `${w.index}  in ${iso(w.inSample.start)}..${iso(w.inSample.end)}  out ${iso(w.outOfSample.start)}..${iso(w.outOfSample.end)}`;
+          if (!w.best || !w.result) return `${head}  ${w.status}`;
+          const m = w.result.metrics;
+          return `${head}  best ${JSON.stringify(w.best.params)} (in-sample ${fixed(w.best.score, 3)})  out: trades ${m.tradeCount} net ${fixed(m.netProfit)} return ${fixed(m.returnPct)}%`;
+        });
+        const eq = result.equity.equity;
+        const final = eq.length > 0 ? (eq[eq.length - 1] as number) : Number.NaN;
+        process.stdout.write(
+          `walk-forward ${result.runId}: ${result.windows.length} windows${result.partial ? ' (partial)' : ''}; stitched out-of-sample equity ends at ${fixed(final)}\n${lines.join('\n')}\n`,
+        );
+        if (opts.json) write(opts.json, toJson(result));
+      }),
+    );
 }

@@ -15,6 +15,7 @@ import { ValidationError } from '../errors.js';
 import { alignDaily, type DailySeries, generateDaily } from '../symphony/data.js';
 import { runSymphonies, type SymphonyBook, type SymphonySettings } from '../symphony/run.js';
 import type { DailyData } from '../symphony/types.js';
+import { stoppable } from './signals.js';
 
 interface SymphonyCliOptions {
   data?: string;
@@ -29,6 +30,7 @@ interface SymphonyCliOptions {
   date?: string;
   engine: EngineChoice;
   json?: boolean;
+  progress?: boolean;
 }
 
 function positiveInt(name: string) {
@@ -106,7 +108,8 @@ export function printBook(
     rows.push([f.label, pct(m.returnPct), pct(m.cagrPct), pct(m.maxDrawdownPct), num(m.sharpe), String(m.rebalances)]);
   }
   const ok = rows.length - 1;
-  out.push(`${ok} of ${book.files.length} symphonies ran (${book.engine} engine, run ${book.runId})`);
+  const partial = book.cancelled ? ' (partial: stopped before every file finished)' : '';
+  out.push(`${ok} of ${book.files.length} symphonies ran (${book.engine} engine, run ${book.runId})${partial}`);
   if (ok > 0) out.push('', table(rows));
   const failed = book.files.filter((f) => f.status === 'failed');
   for (const f of failed) out.push('', describeFailure(f.label, sources, f.error?.message ?? 'failed', tickers));
@@ -196,61 +199,69 @@ export function registerSymphony(program: Command): void {
     .option('--date <date>', 'day of the consolidated allocation (default: the last day)')
     .option('--engine <engine>', 'native, js or auto', 'auto')
     .option('--json', 'print the results as JSON')
-    .action(async (files: string[], opts: SymphonyCliOptions) => {
-      const sources = new Map<string, string>();
-      const tickers = new Set<string>();
-      const inputs: Array<{ source: string; path: string }> = [];
-      for (const file of files) {
-        let text: string;
-        try {
-          text = readFileSync(file, 'utf8');
-        } catch (e) {
-          // An unreadable file is reported like a file that does not compile; the rest still run.
-          text = '';
-          process.stderr.write(`${file}: error: cannot read the file: ${(e as Error).message}\n`);
+    .option('--progress', 'print a line on stderr as each file finishes')
+    .action(
+      stoppable(async (stop, files: string[], opts: SymphonyCliOptions) => {
+        const sources = new Map<string, string>();
+        const tickers = new Set<string>();
+        const inputs: Array<{ source: string; path: string }> = [];
+        for (const file of files) {
+          let text: string;
+          try {
+            text = readFileSync(file, 'utf8');
+          } catch (e) {
+            // An unreadable file is reported like a file that does not compile; the rest still run.
+            text = '';
+            process.stderr.write(`${file}: error: cannot read the file: ${(e as Error).message}\n`);
+          }
+          sources.set(file, text);
+          inputs.push({ source: text, path: file });
+          for (const t of namedTickers(text, file)) tickers.add(t);
         }
-        sources.set(file, text);
-        inputs.push({ source: text, path: file });
-        for (const t of namedTickers(text, file)) tickers.add(t);
-      }
-      const named = [...tickers].sort();
-      const data =
-        opts.data !== undefined
-          ? await loadDailyDir(opts.data, named)
-          : generateDaily(named, { days: opts.days, seed: opts.seed });
-      const book = await runSymphonies(inputs, data, {
-        engine: opts.engine,
-        fillAt: opts.fillAt,
-        commissionPct: opts.commission,
-        initialCapital: opts.capital,
-        ...(opts.start !== undefined ? { start: opts.start } : {}),
-        ...(opts.end !== undefined ? { end: opts.end } : {}),
-        ...(opts.rebalance !== undefined ? { rebalance: opts.rebalance } : {}),
-      });
-      const failed = book.files.some((f) => f.status === 'failed');
-      if (opts.json) {
-        const last =
-          book.dates.length > 0 ? book.signals(opts.date ?? (book.dates[book.dates.length - 1] as number)) : null;
-        process.stdout.write(
-          `${JSON.stringify(
-            {
-              runId: book.runId,
-              engine: book.engine,
-              files: book.files.map((f) => ({
-                label: f.label,
-                status: f.status,
-                metrics: f.output?.metrics,
-                error: f.error,
-              })),
-              signals: last,
-            },
-            null,
-            2,
-          )}\n`,
-        );
-      } else {
-        process.stdout.write(`${printBook(book, sources, opts.date, data.tickers)}\n`);
-      }
-      if (failed) process.exitCode = 1;
-    });
+        const named = [...tickers].sort();
+        const data =
+          opts.data !== undefined
+            ? await loadDailyDir(opts.data, named)
+            : generateDaily(named, { days: opts.days, seed: opts.seed });
+        const book = await runSymphonies(inputs, data, {
+          engine: opts.engine,
+          fillAt: opts.fillAt,
+          commissionPct: opts.commission,
+          initialCapital: opts.capital,
+          ...(opts.start !== undefined ? { start: opts.start } : {}),
+          ...(opts.end !== undefined ? { end: opts.end } : {}),
+          ...(opts.rebalance !== undefined ? { rebalance: opts.rebalance } : {}),
+          signal: stop.signal,
+          ...(opts.progress
+            ? { onProgress: (done: number, total: number) => process.stderr.write(`${done}/${total} files finished\n`) }
+            : {}),
+        });
+        const failed = book.files.some((f) => f.status === 'failed');
+        if (opts.json) {
+          const last =
+            book.dates.length > 0 ? book.signals(opts.date ?? (book.dates[book.dates.length - 1] as number)) : null;
+          process.stdout.write(
+            `${JSON.stringify(
+              {
+                runId: book.runId,
+                engine: book.engine,
+                partial: book.cancelled,
+                files: book.files.map((f) => ({
+                  label: f.label,
+                  status: f.status,
+                  metrics: f.output?.metrics,
+                  error: f.error,
+                })),
+                signals: last,
+              },
+              null,
+              2,
+            )}\n`,
+          );
+        } else {
+          process.stdout.write(`${printBook(book, sources, opts.date, data.tickers)}\n`);
+        }
+        if (failed) process.exitCode = 1;
+      }),
+    );
 }

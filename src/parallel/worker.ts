@@ -1,13 +1,15 @@
 /**
  * One worker of a WorkerPool: a child process (fork, IPC with advanced serialization) or a worker
- * thread (which may also serve the symphony runner's messages). It receives the market data once, then runs one job at a time through the public
- * backtest path, so its results are those of `backtestSync` on the same input.
+ * thread (which may also serve the symphony runner's messages). It receives the market data once,
+ * then runs one job at a time through the public backtest path, so its results are those of
+ * `backtest` on the same input. A child process leaves by itself when its parent dies, also in the
+ * middle of a job.
  *
  * Started from the TypeScript source under tests (through tsx) and as `dist/parallel-worker.*`
  * from the published bundle; see entry.ts.
  */
 import { isMainThread, parentPort, threadId } from 'node:worker_threads';
-import { type BacktestOptions, backtestHere, backtestSync } from '../backtest.js';
+import { type BacktestOptions, backtestHere } from '../backtest.js';
 import { CancelledError, TimeoutError } from '../errors.js';
 import { runLogger } from '../log.js';
 import { isSymphonyMessage, onSymphonyMessage } from '../symphony/thread-worker.js';
@@ -137,24 +139,59 @@ function stopped(job: PoolJob, e: unknown): FromWorker {
   return { type: 'result', index: job.index, status: 'failed', error };
 }
 
-/** Processes: synchronous, as the parent enforces the timeout and cancels by killing this process. */
-function runSync(job: PoolJob, send: Send): void {
-  if (!ready) throw new Error('job before init');
-  try {
-    send(completed(job, backtestSync(optionsOf(ready, job))));
-  } catch (e) {
-    send(stopped(job, e));
+/**
+ * Processes: a child whose parent is gone has nobody to answer, so it leaves. The parent's death
+ * closes the IPC channel ('disconnect'), but that event waits for the event loop, which a
+ * pure-TS job keeps busy; the engine's stop checks read this signal, whose `aborted` also asks
+ * the kernel for the parent's pid (a child whose parent died is re-parented). Either way the job
+ * stops at its next check and the process exits. A native job leaves the event loop free, so the
+ * 'disconnect' handler ends the process at once.
+ */
+class ParentSignal extends EventTarget {
+  readonly reason = undefined;
+  onabort = null;
+  private gone = false;
+  private readonly parent = process.ppid;
+  get orphaned(): boolean {
+    if (!this.gone && process.ppid !== this.parent) this.gone = true;
+    return this.gone;
+  }
+  get aborted(): boolean {
+    return this.orphaned;
+  }
+  throwIfAborted(): void {
+    if (this.aborted) throw new CancelledError();
+  }
+  /** The channel closed: the running job (if any) stops at its next check. */
+  disconnected(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.dispatchEvent(new Event('abort'));
   }
 }
 
-/** Threads: the engine's own deadline and the shared stop flag end the job at its next check. */
-async function runAsync(job: PoolJob, timeoutMs: number | undefined, send: Send): Promise<void> {
+const parentSignal = process.send && isMainThread ? new ParentSignal() : undefined;
+
+function leaveIfOrphaned(): void {
+  if (parentSignal?.orphaned) process.exit(0);
+}
+
+/**
+ * Processes: the parent enforces the timeout and cancels by killing this process; the job only
+ * watches for the parent's death. Threads: the engine's own deadline and the shared stop flag end
+ * the job at its next check.
+ */
+async function runJob(job: PoolJob, timeoutMs: number | undefined, send: Send): Promise<void> {
   if (!ready) throw new Error('job before init');
+  const signal = ready.signal ?? parentSignal;
   try {
-    const options: BacktestOptions = { ...optionsOf(ready, job), signal: ready.signal as unknown as AbortSignal };
+    const options: BacktestOptions = { ...optionsOf(ready, job), signal: signal as unknown as AbortSignal };
     if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
-    send(completed(job, await backtestHere(options)));
+    const out = await backtestHere(options);
+    leaveIfOrphaned();
+    send(completed(job, out));
   } catch (e) {
+    leaveIfOrphaned();
     send(stopped(job, e));
   }
 }
@@ -177,8 +214,7 @@ function onMessage(msg: ToWorker, send: Send): void {
       pendingInit = undefined;
       return;
     case 'job':
-      if (ready?.init.kind === 'threads') void runAsync(msg.job, msg.timeoutMs, send);
-      else runSync(msg.job, send);
+      void runJob(msg.job, msg.timeoutMs, send);
       return;
     case 'cancel':
       ready?.signal?.fire();
@@ -203,6 +239,15 @@ if (!isMainThread && parentPort) {
     process.send?.(m);
   };
   process.on('message', (msg) => onMessage(msg as ToWorker, send));
-  // The pool closes an idle worker by closing the channel; a parent that dies closes it as well.
-  process.on('disconnect', () => process.exit(0));
+  // The pool closes an idle worker by closing the channel; a parent that dies closes it as well,
+  // also in the middle of a job (see ParentSignal).
+  process.on('disconnect', () => {
+    parentSignal?.disconnected();
+    process.exit(0);
+  });
+  // A Ctrl-C reaches the whole process group; the parent decides what its workers do (it stops
+  // them, or its death closes the channel), so the interrupt alone does not end a worker.
+  process.on('SIGINT', () => {
+    leaveIfOrphaned();
+  });
 }
