@@ -26,6 +26,8 @@ export function onSymphonyMessage(msg: SymphonyToWorker): void {
   let reply: SymphonyFromWorker;
   try {
     if (!data) throw new Error('a symphony job arrived before the data');
+    // Testing aid (see threadFaults in threads.ts): busy until the thread is terminated.
+    if (msg.hang) for (;;) {}
     const output = runSymphonyJs(msg.ir, data, msg.config);
     reply = { type: 'symphony-result', index: msg.index, output };
   } catch (e) {

@@ -12,7 +12,7 @@ import type { DailyData, SymphonyIR, SymphonyOutput, SymphonyRunConfig } from '.
 
 export type SymphonyToWorker =
   | { type: 'symphony-init'; run: number; data: DailyData }
-  | { type: 'symphony-job'; index: number; ir: SymphonyIR; config: SymphonyRunConfig };
+  | { type: 'symphony-job'; index: number; ir: SymphonyIR; config: SymphonyRunConfig; hang?: true };
 
 export type SymphonyFromWorker =
   | { type: 'symphony-ready'; run: number }
@@ -44,6 +44,13 @@ interface Thread {
   onMessage: ((m: SymphonyFromWorker) => void) | null;
   onGone: ((why: string) => void) | null;
 }
+
+/**
+ * Testing aid, off unless a test sets it: a file for which `hang` returns true runs on its thread
+ * until the thread is terminated (its timeout or an abort), so a test of those paths does not
+ * depend on how long a real file takes. Not part of the package's API.
+ */
+export const threadFaults: { hang: ((ir: SymphonyIR) => boolean) | null } = { hang: null };
 
 const idle: Thread[] = [];
 let runs = 0;
@@ -154,6 +161,7 @@ export function runOnThreads(
         }, timeoutMs);
       }
       const msg: SymphonyToWorker = { type: 'symphony-job', index: next.index, ir: next.ir, config };
+      if (threadFaults.hang?.(next.ir)) msg.hang = true;
       slot.thread.worker.postMessage(msg);
     };
 
