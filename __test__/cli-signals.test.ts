@@ -1,0 +1,187 @@
+/**
+ * The CLI stops gracefully on SIGINT and SIGTERM: the run is aborted, what finished is printed and
+ * written marked partial, the pools are ended (no child process remains) and the exit code is
+ * 130 / 143. A pool's child processes leave by themselves when their parent is killed outright.
+ * Each test signals only after the command has reported progress, never after a fixed sleep.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(__dirname, '..');
+const cli = join(root, 'bin', 'tickforge.cjs');
+
+function tmpDir(): string {
+  return mkdtempSync(join(tmpdir(), 'tickforge-sig-'));
+}
+
+function scenario(dir: string, parallelism: 'threads' | 'processes', engine: 'native' | 'js'): string {
+  const file = join(dir, 'opt.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      data: { ticks: { synthetic: { symbol: 'EURUSD', start: '2024-01-01', days: 60, seed: 7, stepPoints: 8 } } },
+      strategy: 'reference',
+      account: { balance: 10000 },
+      engine,
+      optimize: {
+        grid: {
+          rsiPeriod: { from: 6, to: 20, step: 2 },
+          slPips: [15, 20, 30, 40],
+          tpPips: { from: 20, to: 60, step: 10 },
+        },
+        target: 'netProfit',
+        topK: 3,
+        parallelism,
+        maxWorkers: 2,
+      },
+      windows: { inSample: '14d', outOfSample: '7d', anchored: false },
+    }),
+  );
+  return file;
+}
+
+interface Running {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once stderr matches `re`. */
+  waitFor: (re: RegExp) => Promise<void>;
+}
+
+function start(args: string[]): Running {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiters: Array<{ re: RegExp; resolve: () => void }> = [];
+  child.stdout?.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr?.on('data', (b: Buffer) => {
+    err += b.toString();
+    for (const w of [...waiters]) {
+      if (w.re.test(err)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor: (re) =>
+      new Promise((resolve, reject) => {
+        if (re.test(err)) return resolve();
+        waiters.push({ re, resolve });
+        void exited.then(() => reject(new Error(`exited before ${re}: ${err.slice(-2000)}`)));
+      }),
+  };
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => n > 0);
+  } catch {
+    return []; // ps exits 1 when nothing matches
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function goneWithin(pids: number[], ms: number): Promise<number[]> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const left = pids.filter(alive);
+    if (left.length === 0 || Date.now() > until) return left;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Progress with at least one finished job: `N/T jobs` with N > 0. */
+const SOME_DONE = /\b[1-9]\d*\/\d+ jobs/;
+
+describe('tickforge on SIGINT and SIGTERM', () => {
+  for (const [sig, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
+    it(`optimize (processes) stops on ${sig}: partial results printed and written, exit ${code}, no child left`, async () => {
+      const dir = tmpDir();
+      const json = join(dir, 'r.json');
+      const r = start(['optimize', scenario(dir, 'processes', 'native'), '--json', json]);
+      await r.waitFor(SOME_DONE);
+      const children = childrenOf(r.child.pid as number);
+      expect(children.length).toBeGreaterThan(0);
+      r.child.kill(sig);
+      const { code: exit } = await r.exited;
+      expect(exit).toBe(code);
+      expect(r.stderr()).toContain(`${sig} received`);
+      expect(r.stdout()).toMatch(/combinations \(grid 160\), [1-9]\d* completed, .*cancelled \(partial\)/);
+      const result = JSON.parse(readFileSync(json, 'utf8'));
+      expect(result.partial).toBe(true);
+      expect(result.completed).toBeGreaterThan(0);
+      expect(result.completed).toBeLessThan(result.total);
+      expect(await goneWithin(children, 3000)).toEqual([]);
+    }, 120_000);
+  }
+
+  it('a second signal while stopping exits at once with the same code', async () => {
+    const dir = tmpDir();
+    const r = start(['optimize', scenario(dir, 'processes', 'js'), '--json', join(dir, 'r.json')]);
+    await r.waitFor(SOME_DONE);
+    const children = childrenOf(r.child.pid as number);
+    r.child.kill('SIGINT');
+    await r.waitFor(/SIGINT received/);
+    r.child.kill('SIGINT');
+    const { code } = await r.exited;
+    expect(code).toBe(130);
+    expect(await goneWithin(children, 5000)).toEqual([]);
+  }, 120_000);
+
+  it('walk-forward stops on SIGTERM with the finished windows, exit 143', async () => {
+    const dir = tmpDir();
+    const json = join(dir, 'wf.json');
+    const r = start(['-v', 'walk-forward', scenario(dir, 'threads', 'native'), '--json', json]);
+    // The first log record (JSON on stderr) says the run is under way.
+    await r.waitFor(/"msg"/);
+    r.child.kill('SIGTERM');
+    const { code } = await r.exited;
+    expect(code).toBe(143);
+    expect(r.stderr()).toContain('SIGTERM received');
+    expect(r.stdout()).toMatch(/walk-forward .*\(partial\)/);
+    expect(JSON.parse(readFileSync(json, 'utf8')).partial).toBe(true);
+  }, 120_000);
+});
+
+describe('pool child processes', () => {
+  it('leave by themselves, also in the middle of a job, when their parent is killed outright', async () => {
+    const dir = tmpDir();
+    // The pure-TS engine runs a job synchronously in the child: only its stop checks can notice.
+    const r = start(['optimize', scenario(dir, 'processes', 'js')]);
+    await r.waitFor(SOME_DONE);
+    const children = childrenOf(r.child.pid as number);
+    expect(children.length).toBeGreaterThan(0);
+    r.child.kill('SIGKILL');
+    const { signal } = await r.exited;
+    expect(signal).toBe('SIGKILL');
+    expect(await goneWithin(children, 5000)).toEqual([]);
+  }, 120_000);
+});
