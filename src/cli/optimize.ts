@@ -211,8 +211,9 @@ export function registerBatch(program: Command, engineOption: (v: string) => Eng
     .argument('<batch>', 'JSON { "scenarios": ["a.json", ...], "parallelism"?, "maxWorkers"?, "timeoutMs"? }')
     .option('--engine <engine>', 'native, js or auto for every scenario', engineOption)
     .option('--json <file>', 'write the full result as JSON (- for stdout)')
+    .option('--no-progress', 'no progress bar')
     .action(
-      stoppable(async (stop, file: string, opts: { engine?: EngineChoice; json?: string }) => {
+      stoppable(async (stop, file: string, opts: { engine?: EngineChoice; json?: string; progress: boolean }) => {
         const spec = readBatchFile(file);
         const base = dirname(resolve(file));
         const scenarios = spec.scenarios.map((path) => {
@@ -229,13 +230,20 @@ export function registerBatch(program: Command, engineOption: (v: string) => Eng
         scenarios.forEach((s, i) => {
           if ('__loadError' in s) loadErrors.set(i, s.__loadError);
         });
-        const result = await runBatch({
-          scenarios: scenarios.map((s) => ('__loadError' in s ? { strategy: undefined as never } : s)),
-          parallelism: spec.parallelism,
-          maxWorkers: spec.maxWorkers,
-          timeoutMs: spec.timeoutMs,
-          signal: stop.signal,
-        });
+        const bar = opts.progress ? progressBar(scenarios.length) : undefined;
+        let result: Awaited<ReturnType<typeof runBatch>>;
+        try {
+          result = await runBatch({
+            scenarios: scenarios.map((s) => ('__loadError' in s ? { strategy: undefined as never } : s)),
+            parallelism: spec.parallelism,
+            maxWorkers: spec.maxWorkers,
+            timeoutMs: spec.timeoutMs,
+            signal: stop.signal,
+            onProgress: bar ? (p) => bar.update(p) : undefined,
+          });
+        } finally {
+          bar?.stop();
+        }
         const lines = result.items.map((item) => {
           const name = spec.scenarios[item.index];
           const loadError = loadErrors.get(item.index);
