@@ -13,7 +13,7 @@ import { type Issue, ValidationError } from '../errors.js';
 import { newRunId, runLogger, startCapture, stopCapture } from '../log.js';
 import { WorkerPool } from '../parallel/pool.js';
 import type { PoolResult } from '../parallel/protocol.js';
-import { untilAborted } from './abort.js';
+import { closePool, untilAborted } from './abort.js';
 import type { JobError, JobStatus } from './optimize.js';
 import { DEFAULT_JOB_TIMEOUT_MS } from './optimize.js';
 import { type Parallelism, planParallelism } from './parallelism.js';
@@ -220,10 +220,13 @@ async function runPooled(
             config: p.config,
             keepOutput: true,
           })),
-          { signal: options.signal, onDone },
+          // The pool is ended after an abort, so running jobs are killed rather than waited for.
+          { signal: options.signal, killOnAbort: true, onDone },
         );
       } finally {
-        await pool.close();
+        // After an abort the workers are killed at once and reaped in the background: settling does
+        // not wait on them, and a killed worker can start nothing.
+        await closePool(pool, options.signal);
       }
     }
   }

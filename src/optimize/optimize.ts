@@ -14,7 +14,7 @@ import { runTasks } from '../executor.js';
 import { runLogger } from '../log.js';
 import { WorkerPool } from '../parallel/pool.js';
 import { METRIC_KEYS, type Metrics, type Params } from '../types.js';
-import { untilAborted } from './abort.js';
+import { closePool, untilAborted } from './abort.js';
 import { type Constraint, expandGrid, type Grid } from './grid.js';
 import { type Parallelism, planParallelism } from './parallelism.js';
 import { type Progress, ProgressReporter } from './progress.js';
@@ -232,7 +232,9 @@ export function startOptimize(options: OptimizeOptions): OptimizeRun {
         else rerunsCut = await rerunNative(base, options, ranked, plan.workers);
       }
     } finally {
-      await pool?.close();
+      // After an abort the workers are killed at once and reaped in the background: settling does
+      // not wait on them, and a killed worker can start nothing.
+      await closePool(pool, options.signal);
     }
     const result: OptimizeResult = {
       runId: base.runId,
@@ -324,7 +326,7 @@ async function rerunOnPool(
       config: base.config,
       keepOutput: true,
     })),
-    { signal: options.signal },
+    { signal: options.signal, killOnAbort: true },
   );
   let cut = false;
   results.forEach((r, k) => {
@@ -454,8 +456,10 @@ async function runPool(
       keepOutput: false,
     };
   });
+  // The pool is ended after an abort, so running jobs are killed rather than waited for.
   await pool.run(jobs, {
     signal: options.signal,
+    killOnAbort: true,
     onDone: (r) =>
       record(r.index, {
         status: r.status,

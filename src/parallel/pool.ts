@@ -51,7 +51,7 @@ export interface WorkerPoolOptions {
   /**
    * Threads: how long after a cancel a running job may take to answer before its worker is
    * terminated, so that a cancelled batch settles promptly even if a job misses its stop checks.
-   * Default `graceMs` when given, else 100 ms.
+   * Default `graceMs` when given, else 50 ms.
    */
   cancelGraceMs?: number;
   /** Extra environment variables for the workers, e.g. `TICKFORGE_LOG_LEVEL`. */
@@ -70,10 +70,16 @@ export interface PoolRunOptions {
   signal?: AbortSignal;
   /** Called once per job as its outcome is known (in completion order). */
   onDone?: (result: PoolResult) => void;
+  /**
+   * Threads: on abort, terminate the workers of running jobs at once instead of asking them to
+   * stop (child processes are always killed), for a caller that ends the pool after an abort and
+   * must not wait for a thread to answer. The pool replaces them if it runs another batch.
+   */
+  killOnAbort?: boolean;
 }
 
 /** The longest a cancelled thread job may take to answer by default. */
-const CANCEL_GRACE_MS = 100;
+const CANCEL_GRACE_MS = 50;
 /** Elements per market data message to a child: large single messages cross the pipe far slower. */
 const CHUNK = 262_144;
 const CLOSE_GRACE_MS = 2000;
@@ -383,13 +389,14 @@ export class WorkerPool {
     if (this.batch) throw new Error('the worker pool is already running a batch');
     const { signal, onDone } = options;
     const t0 = performance.now();
-    const onAbort = () => this.stop(false);
+    const hard = options.killOnAbort === true;
+    const onAbort = () => this.stop(hard);
     this.hold();
     try {
       return await new Promise<PoolResult[]>((resolve, reject) => {
         const batch = new Batch(jobs, onDone, resolve, reject);
         this.batch = batch;
-        if (signal?.aborted) this.stop(false);
+        if (signal?.aborted) this.stop(hard);
         else signal?.addEventListener('abort', onAbort, { once: true });
         batch.maybeFinish();
         if (batch.finished) return;
@@ -400,16 +407,30 @@ export class WorkerPool {
       signal?.removeEventListener('abort', onAbort);
       const batch = this.batch;
       this.batch = null;
-      // Workers killed for a timeout or a cancel are reaped before the call returns.
-      await Promise.all([...this.slots].filter((s) => s.state === 'dying').map((s) => s.exited));
+      // Workers killed for a timeout are reaped before the call returns. After an abort the call
+      // returns at once: the killed workers can no longer run anything, and close() reaps them.
+      if (!signal?.aborted) await Promise.all([...this.slots].filter((s) => s.state === 'dying').map((s) => s.exited));
       this.release();
       if (batch) this.log.info({ jobs: jobs.length, ...tally(batch), ms: performance.now() - t0 }, 'pool batch done');
     }
   }
 
-  /** Ends every worker and waits until all have exited. Also stops a batch still running. */
-  close(): Promise<void> {
+  /**
+   * Ends every worker and waits until all have exited. Also stops a batch still running. Idle
+   * workers leave on their own (their last log lines written); with `force` every worker is killed
+   * at once (SIGKILL, terminate()), for a caller that was aborted and must not wait on them.
+   */
+  close(options: { force?: boolean } = {}): Promise<void> {
     this.closing ??= this.shutdown();
+    if (options.force) {
+      for (const s of this.slots) {
+        if (s.state === 'dead') continue;
+        s.clearTimer();
+        s.running = null;
+        s.state = 'dying';
+        s.endpoint.kill();
+      }
+    }
     return this.closing;
   }
 
