@@ -291,3 +291,17 @@ describe('the Rust engine and the validator accept and refuse the same strategie
     expect(verdicts.refused).toBeGreaterThan(50);
   });
 });
+
+describe('long names in errors', () => {
+  it('get no near-miss suggestion (its distance would cost time in proportion to the length)', () => {
+    const when = { op: '>', args: new Array(1000).fill({ account: 'x'.repeat(10_000) }) };
+    let issues: { message: string }[] = [];
+    try {
+      parseStrategy(strategy([], when));
+    } catch (e) {
+      issues = (e as ValidationError).issues;
+    }
+    expect(issues.length).toBeGreaterThan(0);
+    expect(issues.every((i) => !i.message.includes('did you mean'))).toBe(true);
+  });
+});

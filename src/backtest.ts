@@ -359,7 +359,13 @@ async function jsRunOffThread(
   });
   try {
     const job = { index: 0, strategy: p.strategy, params: p.params, config: p.config, keepOutput: true };
-    const [r] = await pool.run([job], { signal });
+    let r: Awaited<ReturnType<WorkerPool['run']>>[number] | undefined;
+    try {
+      [r] = await pool.run([job], { signal });
+    } catch (e) {
+      // The pool itself failed (its thread could not start): a defect, not the caller's input.
+      throw fromJsStop(e);
+    }
     if (r?.status === 'completed' && r.output) return finish(p, r.output, r.elapsedMs);
     if (r?.status === 'cancelled') throw new CancelledError();
     if (r?.status === 'timed_out') throw new TimeoutError();

@@ -68,6 +68,9 @@ export function editDistance(a: string, b: string): number {
 
 /** `; did you mean 'x'?` for the closest candidate within a small distance, else ''. */
 export function suggest(name: string, candidates: readonly string[]): string {
+  // No candidate is long: a much longer name is no near miss, and its distance would cost
+  // time in proportion to its length.
+  if (name.length > 64) return '';
   let best = '';
   let bestD = Number.POSITIVE_INFINITY;
   for (const c of candidates) {
