@@ -87,16 +87,21 @@ describe('native first run', () => {
     const n = 25_000_000;
     // The best of three fresh copies: a blocking copy holds the loop for the whole copy (over a
     // second) every time, while a busy machine may stall one turn.
+    const time = new Float64Array(n);
+    const bid = new Float64Array(n);
+    const ask = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      time[i] = 1_700_000_000_000 + i * 10;
+      bid[i] = 1.1 + (i % 100) * 1e-5;
+      ask[i] = (bid[i] as number) + 2e-4;
+    }
+    // Each try is a new data object over the same columns (the copy is cached per object); all
+    // are kept alive so that no earlier copy is freed, on this thread, during a later one.
+    const kept: object[] = [];
     let best = Number.POSITIVE_INFINITY;
     for (let attempt = 0; attempt < 3 && best >= 50; attempt++) {
-      const time = new Float64Array(n);
-      const bid = new Float64Array(n);
-      const ask = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        time[i] = 1_700_000_000_000 + i * 10;
-        bid[i] = 1.1 + (i % 100) * 1e-5;
-        ask[i] = (bid[i] as number) + 2e-4;
-      }
+      const ticks = { time, bid, ask };
+      kept.push(ticks);
       let longest = 0;
       let turns = 0;
       let done = false;
@@ -110,7 +115,8 @@ describe('native first run', () => {
           turns++;
         }
       })();
-      const handle = await toNativeAsync(binding, { kind: 'ticks', ticks: { time, bid, ask } });
+      const handle = await toNativeAsync(binding, { kind: 'ticks', ticks });
+      kept.push(handle);
       done = true;
       await spin;
       expect(handle.length).toBe(n);

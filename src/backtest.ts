@@ -80,7 +80,7 @@ const nativeCopies = new WeakMap<TickData | BarData, Promise<NativeHandle>>();
 /** Rows per piece of the asynchronous copy (half a MiB a column: a millisecond or so, page faults included). */
 const COPY_ROWS = 1 << 16;
 /** The asynchronous copy yields to the event loop after this long. */
-const COPY_SLICE_MS = 8;
+const COPY_SLICE_MS = 4;
 const validatedData = new WeakSet<TickData | BarData>();
 
 function marketOf(options: BacktestOptions): MarketData {

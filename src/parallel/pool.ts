@@ -182,7 +182,10 @@ function spawnProcess(o: WorkerPoolOptions, on: EndpointEvents): Endpoint {
 
 function spawnThread(o: WorkerPoolOptions, on: EndpointEvents): Endpoint {
   const entry = threadEntry();
-  const worker = new Worker(entry.code, { eval: entry.eval, env: workerEnv(o) });
+  // A thread inherits the process's Node options; `--input-type` (a parent run with `-e`) only
+  // applies to string input, and a thread started from a file refuses to start with it.
+  const execArgv = entry.eval ? undefined : withoutInputType(process.execArgv);
+  const worker = new Worker(entry.code, { eval: entry.eval, env: workerEnv(o), execArgv });
   let lastError: string | undefined;
   worker.on('message', (m: FromWorker) => on.message(m));
   worker.on('error', (e: Error & { code?: string }) => {
@@ -689,4 +692,15 @@ function tally(b: Batch): Record<PoolStatus, number> {
   const t: Record<PoolStatus, number> = { completed: 0, failed: 0, timed_out: 0, cancelled: 0 };
   for (const r of b.results) if (r) t[r.status]++;
   return t;
+}
+
+/** `args` without `--input-type=X` or `--input-type X`. */
+function withoutInputType(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '--input-type') i++;
+    else if (!a.startsWith('--input-type=')) out.push(a);
+  }
+  return out;
 }
