@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 const root = join(import.meta.dirname, '..');
 const CLASSES = ['TickforgeError', 'ValidationError', 'EngineError', 'CancelledError', 'TimeoutError', 'DslError'];
 
-type Pkg = Record<string, any>; // biome-ignore lint/suspicious/noExplicitAny: the package as loaded
+// biome-ignore lint/suspicious/noExplicitAny: the package as loaded
+type Pkg = Record<string, any>;
 
 const builds: [string, () => Promise<Pkg>][] = [
   ['esm', () => import(pathToFileURL(join(root, 'dist', 'index.js')).href)],
