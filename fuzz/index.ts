@@ -9,7 +9,8 @@ import { formatCrash, runCampaign } from './supervisor.js';
 import { FAMILY_NAMES, type FamilyName } from './types.js';
 
 const USAGE = `usage: npm run fuzz -- --cases N --seed S [--family ir|csv|dsl|ticks] [--case K]
-  [--batch B] [--jobs J] [--hang-ms MS] [--seconds T] [--show]
+  [--from K] [--batch B] [--jobs J] [--hang-ms MS] [--seconds T] [--show]
+  --from K: the campaign runs cases K .. K+N-1 (to go on where an earlier one stopped)
   --seconds T: start no batch after T seconds (the figures then count the cases run)`;
 
 function int(name: string, v: string | undefined, dflt: number): number {
@@ -26,6 +27,7 @@ async function main() {
   const { values } = parseArgs({
     options: {
       cases: { type: 'string' },
+      from: { type: 'string' },
       seed: { type: 'string' },
       family: { type: 'string', multiple: true },
       case: { type: 'string', multiple: true },
@@ -67,6 +69,7 @@ async function main() {
     families: families as FamilyName[],
     seed,
     cases,
+    from: int('from', values.from, 0),
     only,
     batch: int('batch', values.batch, 250),
     jobs: int('jobs', values.jobs, 2),

@@ -13,8 +13,10 @@ const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 export interface CampaignOptions {
   families: readonly (FamilyName | 'selftest')[];
   seed: number;
-  /** Cases 0 .. cases-1 of each family (ignored with `only`). */
+  /** Cases from .. from+cases-1 of each family (ignored with `only`). */
   cases: number;
+  /** The first case (default 0): a long campaign goes on where an earlier one stopped. */
+  from?: number;
   /** Run just these case numbers. */
   only?: number[];
   /** Cases per child process. */
@@ -167,7 +169,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const ran: Record<string, number> = {};
   const work: { family: FamilyName | 'selftest'; cases: number[] }[] = [];
   for (const family of o.families) {
-    const list = (o.only ?? Array.from({ length: o.cases }, (_, i) => i)).filter((k) => !skip.has(`${family}:${k}`));
+    const list = (o.only ?? Array.from({ length: o.cases }, (_, i) => (o.from ?? 0) + i)).filter(
+      (k) => !skip.has(`${family}:${k}`),
+    );
     ran[family] = 0;
     for (let i = 0; i < list.length; i += batch) work.push({ family, cases: list.slice(i, i + batch) });
   }
