@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { format } from '../dist/index.js';
 import { build as dslCase } from '../fuzz/families/dsl.js';
 import { type CampaignOptions, formatCrash, runCampaign } from '../fuzz/supervisor.js';
 import type { FamilyName } from '../fuzz/types.js';
@@ -64,5 +65,16 @@ describe('tickforge check on mutated files', () => {
       expect([0, 1], `${f}: ${r.stderr}`).toContain(r.status);
       expect(`${r.stdout}${r.stderr}`).not.toMatch(/TypeError|RangeError|ReferenceError|\n\s+at /);
     }
+  });
+});
+
+describe('crashes the campaigns found stay fixed', () => {
+  it('format prints deep and wide text in time linear in its size (dsl seed 2 case 6399 hung 30 s)', () => {
+    const deep = (n: number) =>
+      `(defsymphony "x" {:rebalance-threshold ${'(- '.repeat(256)}(and ${'0.05 '.repeat(n)})${')'.repeat(256)}} (asset "SPY"))`;
+    const t0 = performance.now();
+    const out = format(deep(10_000));
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(format(out)).toBe(out);
   });
 });

@@ -56,14 +56,25 @@ function isColl(form: Form): form is Extract<Form, { kind: 'list' | 'vector' | '
   return form.kind === 'list' || form.kind === 'vector' || form.kind === 'map';
 }
 
-/** The one-line text of a form, or null when it holds a comment. */
-function flat(form: Form): string | null {
+/**
+ * The one-line text of a form if it is at most `budget` characters long and holds no comment, else
+ * null. It stops as soon as the budget is spent, so asking at every level of a deep or wide tree
+ * costs the line width, not the size of the subtree.
+ */
+function flat(form: Form, budget: number): string | null {
   if (form.kind === 'comment') return null;
-  if (!isColl(form)) return atom(form);
+  if (!isColl(form)) {
+    const t = atom(form);
+    return t.length <= budget ? t : null;
+  }
+  let left = budget - 2;
+  if (left < 0) return null;
   const parts: string[] = [];
   for (const item of form.items) {
-    const t = flat(item);
+    if (parts.length > 0) left--;
+    const t = flat(item, left);
     if (t === null) return null;
+    left -= t.length;
     parts.push(t);
   }
   return `${OPEN[form.kind]}${parts.join(' ')}${CLOSE[form.kind]}`;
@@ -73,9 +84,9 @@ class Printer {
   constructor(private readonly width: number) {}
 
   render(form: Form, indent: number): string {
-    const one = flat(form);
-    if (one !== null && indent + one.length <= this.width) return one;
-    if (!isColl(form)) return one ?? atom(form);
+    const one = flat(form, this.width - indent);
+    if (one !== null) return one;
+    if (!isColl(form)) return atom(form);
     if (form.items.length === 0) return `${OPEN[form.kind]}${CLOSE[form.kind]}`;
     return form.kind === 'list' ? this.list(form.items, indent) : this.block(form.kind, form.items, indent);
   }
@@ -127,8 +138,8 @@ class Printer {
     let from = 1;
     const arg = items[1];
     if (head.kind === 'symbol' && arg !== undefined && arg.kind !== 'comment') {
-      const argText = flat(arg);
-      if (!isColl(arg) || (argText !== null && indent + 1 + first.length + 1 + argText.length <= this.width)) {
+      const argText = flat(arg, this.width - (indent + 1 + first.length + 1));
+      if (!isColl(arg) || argText !== null) {
         first += ` ${argText ?? atom(arg)}`;
         from = 2;
       }
