@@ -4,14 +4,11 @@
  * 130 / 143. A pool's child processes leave by themselves when their parent is killed outright.
  * Each test signals only after the command has reported progress, never after a fixed sleep.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const root = join(__dirname, '..');
-const cli = join(root, 'bin', 'tickforge.cjs');
+import { childrenOf, goneWithin, SOME_DONE, start } from './helpers/cli-process.js';
 
 function tmpDir(): string {
   return mkdtempSync(join(tmpdir(), 'tickforge-sig-'));
@@ -42,81 +39,6 @@ function scenario(dir: string, parallelism: 'threads' | 'processes', engine: 'na
   );
   return file;
 }
-
-interface Running {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Resolves once stderr matches `re`. */
-  waitFor: (re: RegExp) => Promise<void>;
-}
-
-function start(args: string[]): Running {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const waiters: Array<{ re: RegExp; resolve: () => void }> = [];
-  child.stdout?.on('data', (b: Buffer) => {
-    out += b.toString();
-  });
-  child.stderr?.on('data', (b: Buffer) => {
-    err += b.toString();
-    for (const w of [...waiters]) {
-      if (w.re.test(err)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    waitFor: (re) =>
-      new Promise((resolve, reject) => {
-        if (re.test(err)) return resolve();
-        waiters.push({ re, resolve });
-        void exited.then(() => reject(new Error(`exited before ${re}: ${err.slice(-2000)}`)));
-      }),
-  };
-}
-
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map((l) => Number(l.trim()))
-      .filter((n) => n > 0);
-  } catch {
-    return []; // ps exits 1 when nothing matches
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function goneWithin(pids: number[], ms: number): Promise<number[]> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const left = pids.filter(alive);
-    if (left.length === 0 || Date.now() > until) return left;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Progress with at least one finished job: `N/T jobs` with N > 0. */
-const SOME_DONE = /\b[1-9]\d*\/\d+ jobs/;
 
 describe('tickforge on SIGINT and SIGTERM', () => {
   for (const [sig, code] of [
