@@ -19,7 +19,7 @@ function scenario(dir: string, parallelism: 'threads' | 'processes', engine: 'na
   writeFileSync(
     file,
     JSON.stringify({
-      data: { ticks: { synthetic: { symbol: 'EURUSD', start: '2024-01-01', days: 60, seed: 7, stepPoints: 8 } } },
+      data: { ticks: { synthetic: { symbol: 'EURUSD', start: '2024-01-01', days: 400, seed: 7, stepPoints: 8 } } },
       strategy: 'reference',
       account: { balance: 10000 },
       engine,
