@@ -5,6 +5,7 @@
 //! `pow`) to the bit.
 
 use crate::results::{EquityCurve, Metrics, Trade};
+use crate::timeframe::floor;
 
 const MS_PER_DAY: f64 = 86_400_000.0;
 /// Julian year, as in the contract's CAGR.
@@ -155,8 +156,8 @@ fn daily_returns(b0: f64, time: &[f64], equity: &[f64]) -> Vec<f64> {
     let mut prev = b0;
     let len = time.len().min(equity.len());
     for i in 0..len {
-        let day = (time[i] / MS_PER_DAY).floor();
-        let last_of_day = i + 1 == len || (time[i + 1] / MS_PER_DAY).floor() != day;
+        let day = floor(time[i] / MS_PER_DAY);
+        let last_of_day = i + 1 == len || floor(time[i + 1] / MS_PER_DAY) != day;
         if last_of_day {
             let v = equity[i];
             returns.push(v / prev - 1.0);
