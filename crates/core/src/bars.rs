@@ -125,6 +125,38 @@ impl Aggregate {
         }
     }
 
+    /// `add` of bars `range` of the columns in turn: extremes are taken over the run at once
+    /// (prices are validated, never NaN, so the order does not matter) and volumes summed in
+    /// order, so the result is `add`'s bit for bit.
+    pub fn add_run(&mut self, tf: Timeframe, bars: &crate::data::BarData, range: std::ops::Range<usize>) {
+        if range.is_empty() {
+            return;
+        }
+        let mut from = range.start;
+        if !self.open {
+            self.add(tf, &bars.bar(from));
+            from += 1;
+        }
+        let to = range.end;
+        let b = &mut self.bar;
+        for &h in &bars.high[from..to] {
+            if h > b.high {
+                b.high = h;
+            }
+        }
+        for &l in &bars.low[from..to] {
+            if l < b.low {
+                b.low = l;
+            }
+        }
+        for &v in &bars.volume[from..to] {
+            b.volume += v;
+        }
+        if from < to {
+            b.close = bars.close[to - 1];
+        }
+    }
+
     /// Takes the aggregate out if `t` lies in a later bucket of a timeframe `ms` long.
     #[inline]
     pub fn close_before(&mut self, t: f64, ms: f64) -> Option<Bar> {

@@ -11,14 +11,15 @@ use crate::bars::{add_price, extend_bar, open_bar, Aggregate, Ring};
 use crate::config::{FillAt, RunConfig};
 use crate::data::{Bar, BarData, MarketData, TickData};
 use crate::error::{Error, ErrorKind};
-use crate::expr::{eval, js_max, js_min, AccountField, BarField, Code, Env, PositionField, QuoteField};
+use crate::expr::{js_max, js_min, AccountField, BarField, Env, PositionField, QuoteField};
 use crate::indicators::Indicator;
 use crate::ir::{CompiledAction, CompiledLevel, CompiledOrder, CompiledSizing, OrderType, Program};
 use crate::metrics::{compute, MetricsInput};
 use crate::profile::{Profile, Step};
 use crate::results::{EquityCurve, ExitReason, RejectReason, Rejection, RunOutput, Trade};
-use crate::series::{SeriesCache, SharedSeries};
+use crate::series::{first_at_or_after, SeriesCache, SharedSeries};
 use crate::timeframe::Timeframe;
+use crate::vm::{Block, Lane, LaneQuotes, Lanes, TickLanes, WorkerRef, LANES};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -290,6 +291,19 @@ struct Sim<'a, const P: bool> {
     trades: Vec<Trade>,
     rejections: Vec<Rejection>,
     equity: EquityCurve,
+    /// Per rule: whether its gate (`vm::Split`) is true and it would do something if it fired.
+    /// A rule whose gate is closed cannot fire until a bar that the gate reads closes or the
+    /// position or balance changes, which set `gates_dirty`. Off when profiling, whose step
+    /// counts follow the plain loop.
+    gates: Vec<bool>,
+    gates_dirty: bool,
+    /// Per frame slot: a gate reads that timeframe.
+    gate_slots: Vec<bool>,
+    /// Lane registers for `quiet_ticks`.
+    lane_regs: Vec<Lane>,
+    /// Ticks left before `quiet_ticks` looks again, after a look found a rule firing at once.
+    scan_backoff: usize,
+    scan_skip: usize,
     spent: [Duration; 6],
     counts: [u64; 6],
     mark: Option<Instant>,
@@ -301,6 +315,7 @@ impl<'a, const P: bool> Sim<'a, P> {
         config: &RunConfig,
         base: Timeframe,
         cache: Option<&'a SeriesCache>,
+        own: &'a [Option<SharedSeries>],
     ) -> Self {
         let i = &config.instrument;
         let mut frames = Vec::new();
@@ -323,11 +338,16 @@ impl<'a, const P: bool> Sim<'a, P> {
             .iter()
             .enumerate()
             .map(|(w, plan)| {
-                frames[slot[plan.timeframe.index()]].workers.push(w);
+                // An unread worker changes nothing; the profiled loop still updates it, as the
+                // step counts of the plain loop include it.
+                if plan.depth > 0 || P {
+                    frames[slot[plan.timeframe.index()]].workers.push(w);
+                }
                 // An unread worker keeps no history, so it needs no values at all.
                 let shared = cache
                     .filter(|_| plan.depth > 0)
-                    .and_then(|c| c.get(plan.timeframe, &plan.spec));
+                    .and_then(|c| c.get(plan.timeframe, &plan.spec))
+                    .or_else(|| own.get(w).and_then(Option::as_ref));
                 Worker {
                     feed: match shared {
                         Some(series) => Feed::Shared(series),
@@ -338,6 +358,22 @@ impl<'a, const P: bool> Sim<'a, P> {
                 }
             })
             .collect();
+        let mut gate_slots = vec![false; frames.len()];
+        for rule in &program.rules {
+            for tf in Timeframe::ALL {
+                if rule.split.gate_timeframes[tf.index()] && slot[tf.index()] != usize::MAX {
+                    gate_slots[slot[tf.index()]] = true;
+                }
+            }
+        }
+        let lanes = program
+            .rules
+            .iter()
+            .filter_map(|r| r.split.fast.as_ref())
+            .map(Block::regs)
+            .max()
+            .unwrap_or(0);
+        let lane_regs = vec![[0.0; LANES]; lanes];
         Sim {
             program,
             pip: i.pip_size,
@@ -364,10 +400,31 @@ impl<'a, const P: bool> Sim<'a, P> {
             trades: Vec::new(),
             rejections: Vec::new(),
             equity: EquityCurve::default(),
+            gates: vec![true; program.rules.len()],
+            gates_dirty: true,
+            gate_slots,
+            lane_regs,
+            scan_backoff: 1,
+            scan_skip: 0,
             spent: [Duration::ZERO; 6],
             counts: [0; 6],
             mark: None,
         }
+    }
+
+    /// Reserves the equity columns for a run over `time`: one sample per decision bar at most,
+    /// so that the loop never grows them.
+    fn reserve_equity(&mut self, time: &[f64]) {
+        let (Some(first), Some(last)) = (time.first(), time.last()) else {
+            return;
+        };
+        let decision_ms = self.program.decision.ms();
+        let bars = ((last - first) / decision_ms).max(0.0) + 2.0;
+        let cap = (bars.min(time.len() as f64 + 1.0)) as usize;
+        let e = &mut self.equity;
+        e.time.reserve_exact(cap);
+        e.equity.reserve_exact(cap);
+        e.balance.reserve_exact(cap);
     }
 
     /// Profiling: charges the time since the previous lap to `step`. A no-op when off.
@@ -396,6 +453,7 @@ impl<'a, const P: bool> Sim<'a, P> {
 
     /// Pushes a closed bar to its timeframe's history and updates that timeframe's workers.
     fn close_in(&mut self, slot: usize, bar: Bar) {
+        self.gates_dirty |= self.gate_slots[slot];
         self.frames[slot].history.push(bar);
         self.lap(Step::BarHistory, 1);
         let k = self.frames[slot].closed;
@@ -514,6 +572,7 @@ impl<'a, const P: bool> Sim<'a, P> {
             reason,
         });
         self.pos = FLAT;
+        self.gates_dirty = true;
         self.set_exit_levels();
     }
 
@@ -660,15 +719,119 @@ impl<'a, const P: bool> Sim<'a, P> {
         });
     }
 
-    fn eval(&self, code: &Code, q: Quotes, forming: Option<&Bar>) -> f64 {
-        eval(
-            code,
-            &View {
+    fn eval(&self, block: &Block, q: Quotes, forming: Option<&Bar>) -> f64 {
+        block.eval(&View {
+            sim: self,
+            q,
+            forming,
+        })
+    }
+
+    /// Whether a decision at this event can do anything: some rule has an open gate. Always true
+    /// when profiling.
+    fn may_decide(&mut self, q: Quotes) -> bool {
+        if P {
+            return true;
+        }
+        self.refresh_gates(q);
+        self.gates.contains(&true)
+    }
+
+    /// Re-evaluates the gates if something they read changed. A rule is also closed while firing
+    /// it would change nothing: every action opens on the side already held, closes a flat
+    /// account or cancels no pending order.
+    fn refresh_gates(&mut self, q: Quotes) {
+        if !self.gates_dirty {
+            return;
+        }
+        self.gates_dirty = false;
+        let program = self.program;
+        let (side, pending) = (self.pos.side, self.pending.is_some());
+        for (r, rule) in program.rules.iter().enumerate() {
+            let inert = !pending
+                && rule.then.iter().all(|a| match a {
+                    CompiledAction::Open(s, _) => *s == side,
+                    CompiledAction::Close => side == 0,
+                    CompiledAction::Cancel => true,
+                });
+            self.gates[r] = !inert
+                && rule
+                    .split
+                    .gate
+                    .as_ref()
+                    .map_or(true, |g| self.eval(g, q, None) != 0.0);
+        }
+    }
+
+    /// Tick mode with decisions on every tick: how many leading ticks of a run no rule fires on,
+    /// the run holding no bar boundary and no exit (`ordinary_run`) so that nothing a gate reads
+    /// changes inside it. The rules with an open gate have their other conjuncts evaluated over
+    /// lanes of ticks; a tick before `start` never decides.
+    fn quiet_ticks(&mut self, time: &[f64], bid: &[f64], ask: &[f64], start: f64) -> usize {
+        let n = time.len();
+        if self.scan_skip > 0 {
+            self.scan_skip -= 1;
+            return 0;
+        }
+        let q = Quotes {
+            bid: bid[0],
+            ask: ask[0],
+            time: time[0],
+        };
+        self.refresh_gates(q);
+        let program = self.program;
+        let live = time.partition_point(|&t| t < start);
+        let mut open = program
+            .rules
+            .iter()
+            .zip(&self.gates)
+            .filter(|(_, &g)| g)
+            .map(|(r, _)| r.split.fast.as_ref().filter(|b| b.lanes()))
+            .peekable();
+        if open.peek().is_none() {
+            return n;
+        }
+        let quiet = if open.clone().any(|f| f.is_none()) {
+            live
+        } else {
+            let mut regs = std::mem::take(&mut self.lane_regs);
+            let view = View {
                 sim: self,
                 q,
-                forming,
-            },
-        )
+                forming: None,
+            };
+            let mut k = live;
+            'scan: while k < n {
+                let lanes = LaneQuotes::load(&time[k..], &bid[k..], &ask[k..]);
+                let m = (n - k).min(LANES);
+                let mut fire = [false; LANES];
+                let env = TickLanes {
+                    env: &view,
+                    q: &lanes,
+                };
+                for fast in open.clone().flatten() {
+                    let out = fast.run_lanes(&env, &mut regs);
+                    for l in 0..LANES {
+                        fire[l] |= out[l] != 0.0;
+                    }
+                }
+                if let Some(l) = fire[..m].iter().position(|&f| f) {
+                    k += l;
+                    break 'scan;
+                }
+                k += m;
+            }
+            self.lane_regs = regs;
+            k.min(n)
+        };
+        // A rule that fires at once, tick after tick, is better served by the plain loop.
+        if quiet == 0 {
+            self.scan_skip = self.scan_backoff;
+            self.scan_backoff = (self.scan_backoff * 2).min(64);
+        } else {
+            self.scan_backoff = 1;
+        }
+        quiet
     }
 
     fn level_value(&self, level: &Option<CompiledLevel>, q: Quotes, forming: Option<&Bar>) -> LevelValue {
@@ -847,6 +1010,7 @@ impl<'a, const P: bool> Sim<'a, P> {
             tp,
             trail,
         };
+        self.gates_dirty = true;
         self.set_exit_levels();
         self.lap(Step::OrderExecution, 1);
     }
@@ -910,6 +1074,307 @@ impl<'a, const P: bool> Sim<'a, P> {
             rejections: self.rejections,
             profile,
             events: events as u64,
+        }
+    }
+}
+
+/// What the bar-mode loop and its quiet-bar scan share.
+struct BarRun<'d> {
+    bars: &'d BarData,
+    n: usize,
+    start: f64,
+    spread: f64,
+    base_ms: f64,
+    fill_at_close: bool,
+    /// Every bar after the first decides: on-tick decisions, or decisions on the base timeframe.
+    every_bar: bool,
+}
+
+impl BarRun<'_> {
+    /// The quotes a decision at bar `i` (> 0) sees: the previous close, or this bar's open.
+    #[inline(always)]
+    fn quotes(&self, i: usize) -> Quotes {
+        let b = self.bars;
+        if self.fill_at_close {
+            let close = b.close[i - 1];
+            Quotes {
+                bid: close,
+                ask: close + self.spread,
+                time: b.time[i - 1] + self.base_ms,
+            }
+        } else {
+            let open = b.open[i];
+            Quotes {
+                bid: open,
+                ask: open + self.spread,
+                time: b.time[i],
+            }
+        }
+    }
+
+    /// `quotes` for bars `k..k + LANES`, the lanes past the data repeating the last bar.
+    fn lane_quotes(&self, k: usize) -> LaneQuotes {
+        let mut q = LaneQuotes {
+            bid: [0.0; LANES],
+            ask: [0.0; LANES],
+            time: [0.0; LANES],
+        };
+        for l in 0..LANES {
+            let x = self.quotes((k + l).min(self.n - 1));
+            (q.bid[l], q.ask[l], q.time[l]) = (x.bid, x.ask, x.time);
+        }
+        q
+    }
+}
+
+/// Decisions at bars `k0..k0 + LANES` of a quiet run: the base timeframe's workers and bars as
+/// they stand after each bar's roll (read from their columns), everything else as it stands now.
+struct BarLanes<'v, 's, 'a, 'd, const P: bool> {
+    view: &'v View<'s, 'a, P>,
+    ctx: &'v BarRun<'d>,
+    base: Timeframe,
+    k0: usize,
+    q: LaneQuotes,
+}
+
+impl<'s, 'a, const P: bool> BarLanes<'_, 's, 'a, '_, P> {
+    /// The index of the closed base bar `offset` back at lane `l`'s decision, if there is one.
+    #[inline(always)]
+    fn closed(&self, l: usize, offset: usize) -> Option<usize> {
+        // At the decision of bar k the base bars 0..k have closed, the newest being k - 1.
+        let k = (self.k0 + l).min(self.ctx.n - 1);
+        k.checked_sub(1 + offset)
+    }
+}
+
+impl<'s, 'a, const P: bool> Lanes for BarLanes<'_, 's, 'a, '_, P> {
+    type Scalar = View<'s, 'a, P>;
+    #[inline(always)]
+    fn scalar(&self) -> &View<'s, 'a, P> {
+        self.view
+    }
+    #[inline(always)]
+    fn worker(&self, at: WorkerRef) -> Lane {
+        let sim = self.view.sim;
+        let w = at.worker as usize;
+        match &sim.workers[w].feed {
+            Feed::Shared(series) if sim.program.workers[w].timeframe == self.base => {
+                let mut out = [f64::NAN; LANES];
+                for (l, o) in out.iter_mut().enumerate() {
+                    if let Some(c) = self.closed(l, at.offset as usize) {
+                        *o = series.value(c, at.output as usize);
+                    }
+                }
+                out
+            }
+            _ => [at.read(self.view); LANES],
+        }
+    }
+    #[inline(always)]
+    fn bar(&self, tf: Timeframe, field: BarField, offset: usize) -> Lane {
+        if tf != self.base {
+            return [self.view.bar(tf, field, offset); LANES];
+        }
+        let mut out = [f64::NAN; LANES];
+        for (l, o) in out.iter_mut().enumerate() {
+            if let Some(c) = self.closed(l, offset) {
+                *o = field.of(&self.ctx.bars.bar(c));
+            }
+        }
+        out
+    }
+    #[inline(always)]
+    fn quote(&self, field: QuoteField) -> Lane {
+        TickLanes {
+            env: self.view,
+            q: &self.q,
+        }
+        .quote(field)
+    }
+    #[inline(always)]
+    fn time(&self) -> Lane {
+        self.q.time
+    }
+}
+
+impl<const P: bool> Sim<'_, P> {
+    /// Bar mode: the end of the run of bars from `i` (> 0) up to `end` on which nothing happens
+    /// but rendering: no larger timeframe closes, no exit level is reached and no rule fires. The
+    /// run is returned as the first bar that breaks it.
+    fn quiet_bars(&mut self, ctx: &BarRun, i: usize, end: usize) -> usize {
+        let time = &ctx.bars.time;
+        let mut end = end;
+        // A larger aggregate closes at the first bar past its bucket; bar i - 1 is the next one
+        // it receives.
+        for f in &self.frames[1..] {
+            let open = if f.forming.open {
+                f.forming.bar.time
+            } else {
+                f.tf.bucket(time[i - 1])
+            };
+            let boundary = open + f.ms;
+            end = end.min(i + first_at_or_after(&time[i..end], boundary));
+        }
+        if end <= i {
+            return i;
+        }
+        end = i + self.exit_free(ctx, i, end);
+        if end <= i || !ctx.every_bar {
+            return end;
+        }
+        // Decisions on every bar: bars before `start` never decide.
+        let live = i + first_at_or_after(&time[i..end], ctx.start);
+        if live == end {
+            return end;
+        }
+        let q = ctx.quotes(live);
+        self.refresh_gates(q);
+        let base = self.frames[0].tf;
+        let program = self.program;
+        let base_read_by_own = |b: &Block| {
+            !b.lanes()
+                || program.workers.iter().zip(&self.workers).any(|(plan, w)| {
+                    plan.timeframe == base && plan.depth > 0 && matches!(w.feed, Feed::Own(_))
+                })
+        };
+        let (side, pending) = (self.pos.side, self.pending.is_some());
+        let mut active: Vec<&Block> = Vec::new();
+        for (r, rule) in program.rules.iter().enumerate() {
+            let inert = !pending
+                && rule.then.iter().all(|a| match a {
+                    CompiledAction::Open(s, _) => *s == side,
+                    CompiledAction::Close => side == 0,
+                    CompiledAction::Cancel => true,
+                });
+            // A gate that reads no base bar stays as it is through the run.
+            let closed = !rule.split.gate_timeframes[base.index()] && !self.gates[r];
+            if inert || closed {
+                continue;
+            }
+            if base_read_by_own(&rule.when) {
+                return live;
+            }
+            active.push(&rule.when);
+        }
+        if active.is_empty() {
+            return end;
+        }
+        let regs = active.iter().map(|b| b.regs()).max().unwrap_or(0);
+        if self.lane_regs.len() < regs {
+            self.lane_regs.resize(regs, [0.0; LANES]);
+        }
+        let mut lane_regs = std::mem::take(&mut self.lane_regs);
+        let view = View {
+            sim: self,
+            q,
+            forming: None,
+        };
+        let mut k = live;
+        while k < end {
+            let lanes = BarLanes {
+                view: &view,
+                ctx,
+                base,
+                k0: k,
+                q: ctx.lane_quotes(k),
+            };
+            let m = (end - k).min(LANES);
+            let mut fire = [false; LANES];
+            for when in &active {
+                let out = when.run_lanes(&lanes, &mut lane_regs);
+                for l in 0..LANES {
+                    fire[l] |= out[l] != 0.0;
+                }
+            }
+            if let Some(l) = fire[..m].iter().position(|&f| f) {
+                k += l;
+                break;
+            }
+            k += m;
+        }
+        self.lane_regs = lane_regs;
+        k.min(end)
+    }
+
+    /// How many bars from `i` the open position's levels are not reached on (`exit_bar`).
+    fn exit_free(&self, ctx: &BarRun, i: usize, end: usize) -> usize {
+        let p = self.pos;
+        let (low, high) = (&ctx.bars.low[i..end], &ctx.bars.high[i..end]);
+        let s = ctx.spread;
+        match p.side {
+            1 => low.iter().zip(high).position(|(&l, &h)| l <= p.sl || h >= p.tp),
+            -1 => low
+                .iter()
+                .zip(high)
+                .position(|(&l, &h)| h + s >= p.sl || l + s <= p.tp),
+            _ => None,
+        }
+        .unwrap_or(end - i)
+    }
+
+    /// Applies the quiet bars `i..j` (`quiet_bars`): each rolls the bar before it into the base
+    /// history, its workers and the larger aggregates, and records the equity sample a decision
+    /// bar records. Only what a later read can see is written: the last items of each history.
+    fn skip_bars(&mut self, ctx: &BarRun, i: usize, j: usize) {
+        let bars = ctx.bars;
+        let count = j - i;
+        // Bars i - 1 ..= j - 2 close.
+        let (first, last) = (i - 1, j - 2);
+        let base = &mut self.frames[0];
+        let keep = base.history.capacity().min(count);
+        for c in last + 1 - keep..=last {
+            base.history.push(bars.bar(c));
+        }
+        let closed = base.closed;
+        base.closed += count;
+        self.gates_dirty |= self.gate_slots[0];
+        for &w in &self.frames[0].workers {
+            let worker = &mut self.workers[w];
+            match &mut worker.feed {
+                Feed::Shared(series) => {
+                    let keep = worker.history.capacity().min(count);
+                    for k in closed + count - keep..closed + count {
+                        worker.history.push(series.at(k));
+                    }
+                }
+                Feed::Own(indicator) => {
+                    for c in first..=last {
+                        indicator.update(&bars.bar(c));
+                        let mut out = [f64::NAN; 3];
+                        for (k, o) in out.iter_mut().enumerate().take(worker.outputs) {
+                            *o = indicator.output(k);
+                        }
+                        worker.history.push(out);
+                    }
+                }
+            }
+        }
+        for s in 1..self.frames.len() {
+            let tf = self.frames[s].tf;
+            self.frames[s].forming.add_run(tf, bars, first..last + 1);
+        }
+        if self.decision_slot == 0 {
+            let time = &bars.time;
+            let from = i + first_at_or_after(&time[i..j], ctx.start);
+            // The samples of bars from - 1 ..= j - 2, the equity marked at each close.
+            let closes = &bars.close[from - 1..j - 1];
+            let (p, balance, spread) = (self.pos, self.balance, ctx.spread);
+            let e = &mut self.equity;
+            e.time.extend_from_slice(&time[from - 1..j - 1]);
+            e.balance.extend(std::iter::repeat(balance).take(closes.len()));
+            match p.side {
+                1 => e
+                    .equity
+                    .extend(closes.iter().map(|&c| balance + (c - p.entry) * p.units)),
+                -1 => e.equity.extend(
+                    closes
+                        .iter()
+                        .map(|&c| balance + (p.entry - (c + spread)) * p.units),
+                ),
+                _ => e
+                    .equity
+                    .extend(std::iter::repeat(balance + 0.0).take(closes.len())),
+            }
         }
     }
 }
@@ -1027,8 +1492,9 @@ fn run_ticks<const P: bool>(
     let base = program.tick_base();
     let base_ms = base.ms();
     let cache = cache.filter(|c| c.fits_ticks(ticks, n, base));
-    let mut sim = Sim::<P>::new(program, config, base, cache);
+    let mut sim = Sim::<P>::new(program, config, base, cache, &[]);
     let time = &ticks.time[..n];
+    sim.reserve_equity(time);
     let bid = &ticks.bid[..n];
     let ask = &ticks.ask[..n];
     let volume = ticks.volume.as_deref().map(|v| &v[..n]);
@@ -1048,15 +1514,20 @@ fn run_ticks<const P: bool>(
             // Between bar boundaries and exit levels nothing can happen but rendering, so a run of
             // such ticks only extends the forming bar. The profiler times the run as a whole (a
             // timer per tick would mostly measure itself) and counts every tick in it.
-            if !on_tick && !sim.busy {
+            // With decisions on every tick, such a run is cut at the first tick a rule fires on
+            // (the profiled loop, like the pure-TS one, decides on every tick instead).
+            if !(sim.busy || (on_tick && P)) {
                 let price = if sim.exit_on_ask { ask } else { bid };
-                let j = ordinary_run(
+                let mut j = ordinary_run(
                     &time[i..stop],
                     &price[i..stop],
                     next_boundary,
                     sim.exit_low,
                     sim.exit_high,
                 );
+                if on_tick && j > 0 {
+                    j = sim.quiet_ticks(&time[i..i + j], &bid[i..i + j], &ask[i..i + j], start);
+                }
                 if j > 0 {
                     if P {
                         let exit_checks = if sim.pos.side != 0 { j as u64 } else { 0 };
@@ -1110,16 +1581,14 @@ fn run_ticks<const P: bool>(
                 sim.event = i;
                 sim.busy_tick(b, a, t);
             }
-            if (decision_closed || on_tick) && t >= start {
+            let q = Quotes {
+                bid: b,
+                ask: a,
+                time: t,
+            };
+            if (decision_closed || on_tick) && t >= start && sim.may_decide(q) {
                 sim.event = i;
-                sim.decide(
-                    Quotes {
-                        bid: b,
-                        ask: a,
-                        time: t,
-                    },
-                    Some(&bar),
-                );
+                sim.decide(q, Some(&bar));
             }
             prev_bid = b;
             prev_ask = a;
@@ -1163,15 +1632,52 @@ fn run_bars<const P: bool>(
     let fill_at_close = config.fill_at == FillAt::Close;
     let on_tick = program.on_tick;
     let cache = cache.filter(|c| c.fits_bars(bars, n));
-    let mut sim = Sim::<P>::new(program, config, base, cache);
+    // The base timeframe's read workers as columns, unless the batch shares them: the quiet-bar
+    // scan reads them at any bar. The profiled loop updates its own indicators.
+    let own: Vec<Option<SharedSeries>> = if P {
+        Vec::new()
+    } else {
+        program
+            .workers
+            .iter()
+            .map(|plan| {
+                let shared = cache.and_then(|c| c.get(plan.timeframe, &plan.spec)).is_some();
+                (plan.timeframe == base && plan.depth > 0 && !shared)
+                    .then(|| SharedSeries::of_bars(&plan.spec, bars, n))
+            })
+            .collect()
+    };
+    let mut sim = Sim::<P>::new(program, config, base, cache, &own);
+    sim.reserve_equity(&bars.time[..n]);
     sim.lap(Step::UpdatePrices, 0);
+    let ctx = BarRun {
+        bars,
+        n,
+        start,
+        spread,
+        base_ms,
+        fill_at_close,
+        every_bar: on_tick || program.decision == base,
+    };
 
     let mut prev = Bar::default();
     let mut pacer = Pacer::new(control);
     let mut next_check = 0;
-    for i in 0..n {
+    let mut i = 0;
+    while i < n {
         if i >= next_check {
             next_check = i.saturating_add(pacer.check(control)?);
+        }
+        // Bars on which nothing but rendering, aggregation and equity samples can happen are
+        // applied as a run (the profiled loop, like the pure-TS one, goes bar by bar).
+        if !P && i > 0 && !sim.busy {
+            let j = sim.quiet_bars(&ctx, i, next_check.min(n));
+            if j > i {
+                sim.skip_bars(&ctx, i, j);
+                prev = bars.bar(j - 1);
+                i = j;
+                continue;
+            }
         }
         let bar = bars.bar(i);
         sim.lap(Step::UpdatePrices, 1);
@@ -1185,21 +1691,11 @@ fn run_bars<const P: bool>(
             }
         }
         if i > 0 && (decision_closed || on_tick) && bar.time >= start {
-            let q = if fill_at_close {
-                Quotes {
-                    bid: prev.close,
-                    ask: prev.close + spread,
-                    time: prev.time + base_ms,
-                }
-            } else {
-                Quotes {
-                    bid: bar.open,
-                    ask: bar.open + spread,
-                    time: bar.time,
-                }
-            };
-            sim.event = i;
-            sim.decide(q, None);
+            let q = ctx.quotes(i);
+            if sim.may_decide(q) {
+                sim.event = i;
+                sim.decide(q, None);
+            }
         }
         if sim.pos.side != 0 {
             let before = sim.trades.len();
@@ -1213,6 +1709,7 @@ fn run_bars<const P: bool>(
         }
         prev = bar;
         sim.lap(Step::BarRendering, 1);
+        i += 1;
     }
     control.check_deadline()?;
 

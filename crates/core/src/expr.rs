@@ -283,7 +283,7 @@ pub(crate) trait Env {
 }
 
 #[inline]
-fn truth(b: bool) -> f64 {
+pub(crate) fn truth(b: bool) -> f64 {
     if b {
         1.0
     } else {
@@ -323,6 +323,8 @@ pub fn js_max(a: f64, b: f64) -> f64 {
     }
 }
 
+/// The tree walk that `vm::Block` replaced, kept as the reference its tests compare with.
+#[cfg(test)]
 #[inline]
 fn fold<E: Env>(args: &[Code], env: &E, f: impl Fn(f64, f64) -> f64) -> f64 {
     let mut acc = eval(&args[0], env);
@@ -334,7 +336,7 @@ fn fold<E: Env>(args: &[Code], env: &E, f: impl Fn(f64, f64) -> f64) -> f64 {
 
 /// Comparisons are false whenever a side is NaN, `!=` included.
 #[inline]
-fn compare(op: Cmp, a: f64, b: f64) -> bool {
+pub(crate) fn compare(op: Cmp, a: f64, b: f64) -> bool {
     match op {
         Cmp::Gt => a > b,
         Cmp::Ge => a >= b,
@@ -345,6 +347,7 @@ fn compare(op: Cmp, a: f64, b: f64) -> bool {
     }
 }
 
+#[cfg(test)]
 pub(crate) fn eval<E: Env>(code: &Code, env: &E) -> f64 {
     match code {
         Code::Const(x) => *x,

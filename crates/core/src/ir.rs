@@ -11,6 +11,7 @@ use crate::expr::{AccountField, BarField, Cmp, Code, Op, PositionField, QuoteFie
 use crate::indicators::{IndicatorSpec, Source};
 use crate::limits::limits;
 use crate::timeframe::Timeframe;
+use crate::vm::{split, Block, Split};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -883,39 +884,41 @@ pub struct WorkerPlan {
 
 #[derive(Debug, Clone)]
 pub(crate) enum CompiledLevel {
-    Pips(Code),
-    Price(Code),
+    Pips(Block),
+    Price(Block),
 }
 
 #[derive(Debug, Clone)]
 pub(crate) enum CompiledSizing {
-    Lots(Code),
-    Risk(Code),
+    Lots(Block),
+    Risk(Block),
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledOrder {
     pub order: OrderType,
     /// Limit and stop orders: the order's price.
-    pub price: Option<Code>,
+    pub price: Option<Block>,
     pub sizing: CompiledSizing,
     pub sl: Option<CompiledLevel>,
     pub tp: Option<CompiledLevel>,
     /// The trailing distance in pips.
-    pub trail: Option<Code>,
+    pub trail: Option<Block>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) enum CompiledAction {
-    /// The side is 1 for buy, -1 for sell.
-    Open(i8, CompiledOrder),
+    /// The side is 1 for buy, -1 for sell. Boxed: an order is large and the other actions are not.
+    Open(i8, Box<CompiledOrder>),
     Close,
     Cancel,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledRule {
-    pub when: Code,
+    pub when: Block,
+    /// `when` split into what changes only at bar closes and fills, and the rest.
+    pub split: Split,
     pub then: Vec<CompiledAction>,
 }
 
@@ -1057,6 +1060,7 @@ pub fn compile(strategy: &Strategy, params: &BTreeMap<String, f64>) -> Result<Pr
         let spec = c.worker_spec(i, w)?;
         c.specs.push(spec);
     }
+    let worker_tf: Vec<Timeframe> = strategy.workers.iter().map(|w| w.timeframe).collect();
     let mut path = String::with_capacity(64);
     let mut rules = Vec::with_capacity(strategy.rules.len());
     for (i, rule) in strategy.rules.iter().enumerate() {
@@ -1074,7 +1078,11 @@ pub fn compile(strategy: &Strategy, params: &BTreeMap<String, f64>) -> Result<Pr
                 Action::Sell(o) => c.order(-1, o, &mut path)?,
             });
         }
-        rules.push(CompiledRule { when, then });
+        rules.push(CompiledRule {
+            split: split(&when, &worker_tf),
+            when: Block::compile(&when),
+            then,
+        });
     }
     let workers = strategy
         .workers
@@ -1253,43 +1261,47 @@ impl Compiler<'_> {
 
     fn order(&mut self, side: i8, o: &Order, path: &mut String) -> Result<CompiledAction, Error> {
         let price = match &o.price {
-            Some(e) => Some(at(path, "price", |p| self.number(e, p))?),
+            Some(e) => Some(at(path, "price", |p| self.block(e, p))?),
             None => None,
         };
         let sizing = match &o.sizing {
-            Sizing::Lots(e) => CompiledSizing::Lots(at(path, "lots", |p| self.number(e, p))?),
-            Sizing::Risk(e) => CompiledSizing::Risk(at(path, "risk", |p| self.number(e, p))?),
+            Sizing::Lots(e) => CompiledSizing::Lots(at(path, "lots", |p| self.block(e, p))?),
+            Sizing::Risk(e) => CompiledSizing::Risk(at(path, "risk", |p| self.block(e, p))?),
         };
         let mut level = |l: &Option<Level>, key: &str, path: &mut String| -> Result<_, Error> {
             match l {
                 None => Ok(None),
-                Some(Level::Pips(e)) => at(path, key, |p| at(p, "pips", |p| self.number(e, p)))
+                Some(Level::Pips(e)) => at(path, key, |p| at(p, "pips", |p| self.block(e, p)))
                     .map(|c| Some(CompiledLevel::Pips(c))),
-                Some(Level::Price(e)) => at(path, key, |p| at(p, "price", |p| self.number(e, p)))
+                Some(Level::Price(e)) => at(path, key, |p| at(p, "price", |p| self.block(e, p)))
                     .map(|c| Some(CompiledLevel::Price(c))),
             }
         };
         let sl = level(&o.sl, "sl", path)?;
         let tp = level(&o.tp, "tp", path)?;
         let trail = match &o.trail {
-            Some(e) => Some(at(path, "trail", |p| at(p, "pips", |p| self.number(e, p)))?),
+            Some(e) => Some(at(path, "trail", |p| at(p, "pips", |p| self.block(e, p)))?),
             None => None,
         };
         Ok(CompiledAction::Open(
             side,
-            CompiledOrder {
+            Box::new(CompiledOrder {
                 order: o.order,
                 price,
                 sizing,
                 sl,
                 tp,
                 trail,
-            },
+            }),
         ))
     }
 
     fn number(&mut self, e: &Expr, path: &mut String) -> Result<Code, Error> {
         self.typed(e, Ty::Number, path, None)
+    }
+
+    fn block(&mut self, e: &Expr, path: &mut String) -> Result<Block, Error> {
+        self.number(e, path).map(|c| Block::compile(&c))
     }
 
     fn boolean(&mut self, e: &Expr, path: &mut String) -> Result<Code, Error> {

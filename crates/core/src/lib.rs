@@ -21,6 +21,7 @@ pub mod results;
 pub mod series;
 pub mod symphony;
 pub mod timeframe;
+mod vm;
 
 pub use batch::{run_grid, run_jobs, BatchOptions, Fault, JobResult, JobStatus};
 pub use config::RunConfig;

@@ -136,6 +136,27 @@ impl SharedSeries {
         SharedSeries { outputs, values }
     }
 
+    /// The series over the first `n` bars of `bars`, read from the columns in place (a run's own
+    /// series for the bar-mode fast path; same updates, same values as `compute`).
+    pub(crate) fn of_bars(spec: &IndicatorSpec, bars: &BarData, n: usize) -> SharedSeries {
+        let outputs = spec.output_names().len();
+        let mut indicator = Indicator::new(spec);
+        let mut values = Vec::with_capacity(n * outputs);
+        for i in 0..n {
+            indicator.update(&bars.bar(i));
+            for k in 0..outputs {
+                values.push(indicator.output(k));
+            }
+        }
+        SharedSeries { outputs, values }
+    }
+
+    /// One output after the `k`-th closed bar.
+    #[inline(always)]
+    pub(crate) fn value(&self, k: usize, output: usize) -> f64 {
+        self.values[k * self.outputs + output]
+    }
+
     /// Closed bars covered.
     pub fn len(&self) -> usize {
         self.values.len() / self.outputs
@@ -330,7 +351,7 @@ fn tick_bars(ticks: &TickData, n: usize, base: Timeframe) -> Vec<Bar> {
 /// The index of the first time `>= boundary` (or the length). A bar holds a few hundred ticks, so
 /// an exponential search from the start stays in a few cache lines where a binary search over
 /// the whole remainder would miss on every step.
-fn first_at_or_after(time: &[f64], boundary: f64) -> usize {
+pub(crate) fn first_at_or_after(time: &[f64], boundary: f64) -> usize {
     let mut hi = 1;
     while hi < time.len() && time[hi] < boundary {
         hi *= 2;
