@@ -1119,6 +1119,25 @@ impl BarRun<'_> {
             ask: [0.0; LANES],
             time: [0.0; LANES],
         };
+        if k >= 1 && k + LANES <= self.n {
+            // All lanes inside the data: straight column reads.
+            let b = self.bars;
+            let (price, time, dt) = if self.fill_at_close {
+                (
+                    &b.close[k - 1..k - 1 + LANES],
+                    &b.time[k - 1..k - 1 + LANES],
+                    self.base_ms,
+                )
+            } else {
+                (&b.open[k..k + LANES], &b.time[k..k + LANES], 0.0)
+            };
+            for l in 0..LANES {
+                q.bid[l] = price[l];
+                q.ask[l] = price[l] + self.spread;
+                q.time[l] = if self.fill_at_close { time[l] + dt } else { time[l] };
+            }
+            return q;
+        }
         for l in 0..LANES {
             let x = self.quotes((k + l).min(self.n - 1));
             (q.bid[l], q.ask[l], q.time[l]) = (x.bid, x.ask, x.time);
@@ -1134,7 +1153,8 @@ struct BarLanes<'v, 's, 'a, 'd, const P: bool> {
     ctx: &'v BarRun<'d>,
     base: Timeframe,
     k0: usize,
-    q: LaneQuotes,
+    /// Filled on the first read: many rules read no quote.
+    q: std::cell::OnceCell<LaneQuotes>,
 }
 
 impl<'s, 'a, const P: bool> BarLanes<'_, 's, 'a, '_, P> {
@@ -1144,6 +1164,20 @@ impl<'s, 'a, const P: bool> BarLanes<'_, 's, 'a, '_, P> {
         // At the decision of bar k the base bars 0..k have closed, the newest being k - 1.
         let k = (self.k0 + l).min(self.ctx.n - 1);
         k.checked_sub(1 + offset)
+    }
+
+    /// The first lane's closed bar when every lane has one inside the data: lane `l` then reads
+    /// bar `first + l`.
+    #[inline(always)]
+    fn contiguous(&self, offset: usize) -> Option<usize> {
+        (self.k0 + LANES <= self.ctx.n)
+            .then(|| self.k0.checked_sub(1 + offset))
+            .flatten()
+    }
+
+    #[inline(always)]
+    fn quotes(&self) -> &LaneQuotes {
+        self.q.get_or_init(|| self.ctx.lane_quotes(self.k0))
     }
 }
 
@@ -1160,6 +1194,10 @@ impl<'s, 'a, const P: bool> Lanes for BarLanes<'_, 's, 'a, '_, P> {
         match &sim.workers[w].feed {
             Feed::Shared(series) if sim.program.workers[w].timeframe == self.base => {
                 let mut out = [f64::NAN; LANES];
+                if let Some(first) = self.contiguous(at.offset as usize) {
+                    series.lanes(first, at.output as usize, &mut out);
+                    return out;
+                }
                 for (l, o) in out.iter_mut().enumerate() {
                     if let Some(c) = self.closed(l, at.offset as usize) {
                         *o = series.value(c, at.output as usize);
@@ -1176,6 +1214,19 @@ impl<'s, 'a, const P: bool> Lanes for BarLanes<'_, 's, 'a, '_, P> {
             return [self.view.bar(tf, field, offset); LANES];
         }
         let mut out = [f64::NAN; LANES];
+        if let Some(first) = self.contiguous(offset) {
+            let b = self.ctx.bars;
+            let column = match field {
+                BarField::Time => &b.time,
+                BarField::Open => &b.open,
+                BarField::High => &b.high,
+                BarField::Low => &b.low,
+                BarField::Close => &b.close,
+                BarField::Volume => &b.volume,
+            };
+            out.copy_from_slice(&column[first..first + LANES]);
+            return out;
+        }
         for (l, o) in out.iter_mut().enumerate() {
             if let Some(c) = self.closed(l, offset) {
                 *o = field.of(&self.ctx.bars.bar(c));
@@ -1187,13 +1238,13 @@ impl<'s, 'a, const P: bool> Lanes for BarLanes<'_, 's, 'a, '_, P> {
     fn quote(&self, field: QuoteField) -> Lane {
         TickLanes {
             env: self.view,
-            q: &self.q,
+            q: self.quotes(),
         }
         .quote(field)
     }
     #[inline(always)]
     fn time(&self) -> Lane {
-        self.q.time
+        self.quotes().time
     }
 }
 
@@ -1218,14 +1269,16 @@ impl<const P: bool> Sim<'_, P> {
         if end <= i {
             return i;
         }
-        end = i + self.exit_free(ctx, i, end);
-        if end <= i || !ctx.every_bar {
-            return end;
+        if !ctx.every_bar {
+            return i + self.exit_free(ctx, i, end);
         }
-        // Decisions on every bar: bars before `start` never decide.
+        // Decisions on every bar: bars before `start` never decide. Exits are looked for only as
+        // far as the scan goes, block by block: a rule that fires soon must not pay for a scan of
+        // every bar to the end.
         let live = i + first_at_or_after(&time[i..end], ctx.start);
-        if live == end {
-            return end;
+        let before = i + self.exit_free(ctx, i, live);
+        if before < live || live == end {
+            return before;
         }
         let q = ctx.quotes(live);
         self.refresh_gates(q);
@@ -1257,7 +1310,7 @@ impl<const P: bool> Sim<'_, P> {
             active.push(&rule.when);
         }
         if active.is_empty() {
-            return end;
+            return live + self.exit_free(ctx, live, end);
         }
         let regs = active.iter().map(|b| b.regs()).max().unwrap_or(0);
         if self.lane_regs.len() < regs {
@@ -1276,9 +1329,11 @@ impl<const P: bool> Sim<'_, P> {
                 ctx,
                 base,
                 k0: k,
-                q: ctx.lane_quotes(k),
+                q: std::cell::OnceCell::new(),
             };
             let m = (end - k).min(LANES);
+            // An exit inside the block ends the run there.
+            let exit = self.exit_free(ctx, k, k + m);
             let mut fire = [false; LANES];
             for when in &active {
                 let out = when.run_lanes(&lanes, &mut lane_regs);
@@ -1286,8 +1341,12 @@ impl<const P: bool> Sim<'_, P> {
                     fire[l] |= out[l] != 0.0;
                 }
             }
-            if let Some(l) = fire[..m].iter().position(|&f| f) {
+            if let Some(l) = fire[..exit].iter().position(|&f| f) {
                 k += l;
+                break;
+            }
+            if exit < m {
+                k += exit;
                 break;
             }
             k += m;
@@ -1299,6 +1358,10 @@ impl<const P: bool> Sim<'_, P> {
     /// How many bars from `i` the open position's levels are not reached on (`exit_bar`).
     fn exit_free(&self, ctx: &BarRun, i: usize, end: usize) -> usize {
         let p = self.pos;
+        // NaN levels are never reached.
+        if p.side == 0 || (p.sl.is_nan() && p.tp.is_nan()) {
+            return end - i;
+        }
         let (low, high) = (&ctx.bars.low[i..end], &ctx.bars.high[i..end]);
         let s = ctx.spread;
         match p.side {

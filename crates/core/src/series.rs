@@ -157,6 +157,20 @@ impl SharedSeries {
         self.values[k * self.outputs + output]
     }
 
+    /// `out[l] = value(first + l, output)` for every lane; the caller knows the bars exist.
+    #[inline(always)]
+    pub(crate) fn lanes(&self, first: usize, output: usize, out: &mut [f64]) {
+        let o = self.outputs;
+        if o == 1 {
+            out.copy_from_slice(&self.values[first..first + out.len()]);
+        } else {
+            let v = &self.values[first * o + output..];
+            for (l, x) in out.iter_mut().enumerate() {
+                *x = v[l * o];
+            }
+        }
+    }
+
     /// Closed bars covered.
     pub fn len(&self) -> usize {
         self.values.len() / self.outputs
