@@ -138,12 +138,17 @@ pub(crate) fn drawdown(b0: f64, equity: &[f64]) -> (f64, f64) {
             peak = e;
         }
         let dd = peak - e;
-        let dd_pct = dd / peak * 100.0;
-        if dd > max_dd {
-            max_dd = dd;
-        }
-        if dd_pct > max_dd_pct {
-            max_dd_pct = dd_pct;
+        // The percentage can only be a new maximum (>= 0) when the drawdown is positive, the
+        // peak being at least the initial balance, which is positive: the division is skipped
+        // at every new high and while the curve is flat.
+        if dd > 0.0 {
+            if dd > max_dd {
+                max_dd = dd;
+            }
+            let dd_pct = dd / peak * 100.0;
+            if dd_pct > max_dd_pct {
+                max_dd_pct = dd_pct;
+            }
         }
     }
     (max_dd, max_dd_pct)
@@ -152,12 +157,21 @@ pub(crate) fn drawdown(b0: f64, equity: &[f64]) -> (f64, f64) {
 /// Returns between the last samples of consecutive UTC days, the first against the initial
 /// balance.
 fn daily_returns(b0: f64, time: &[f64], equity: &[f64]) -> Vec<f64> {
-    let mut returns = Vec::new();
+    let mut returns = Vec::with_capacity(64);
     let mut prev = b0;
     let len = time.len().min(equity.len());
+    // Each division is independent of the others, so they overlap; only the sums are chains.
+    let day_of = |t: f64| floor(t / MS_PER_DAY);
+    let mut day = time.first().map_or(0.0, |&t| day_of(t));
     for i in 0..len {
-        let day = floor(time[i] / MS_PER_DAY);
-        let last_of_day = i + 1 == len || floor(time[i + 1] / MS_PER_DAY) != day;
+        // Each sample's day is computed once, as the next one of its predecessor.
+        let next = if i + 1 < len {
+            day_of(time[i + 1])
+        } else {
+            f64::NAN
+        };
+        let last_of_day = i + 1 == len || next != day;
+        day = next;
         if last_of_day {
             let v = equity[i];
             returns.push(v / prev - 1.0);
@@ -180,13 +194,17 @@ pub(crate) fn return_ratios(returns: &[f64], sqrt_ppy: f64) -> (f64, f64, f64) {
         sum += r;
     }
     let mean = sum / n;
-    let sd = sample_sd(returns.iter().copied(), mean, n);
-    let sharpe = if sd == 0.0 { f64::NAN } else { mean / sd * sqrt_ppy };
-    let mut down_sq = 0.0;
+    // The squared deviations (as `sample_sd` sums them) and the squared downside, in one pass:
+    // two independent chains of adds, each in order.
+    let (mut ss, mut down_sq) = (0.0, 0.0);
     for &r in returns {
+        let d = r - mean;
+        ss += d * d;
         let m = if r < 0.0 { r } else { 0.0 };
         down_sq += m * m;
     }
+    let sd = (ss / (n - 1.0)).sqrt();
+    let sharpe = if sd == 0.0 { f64::NAN } else { mean / sd * sqrt_ppy };
     let dd = (down_sq / n).sqrt();
     let sortino = if dd == 0.0 { f64::NAN } else { mean / dd * sqrt_ppy };
     (sharpe, sortino, sd)
