@@ -1128,12 +1128,13 @@ impl Compiler<'_> {
     }
 
     fn worker_spec(&self, i: usize, w: &WorkerDef) -> Result<IndicatorSpec, Error> {
-        let base = format!("strategy.workers[{i}].params");
+        // Paths are written only for an error: a grid compiles its strategy once per job.
+        let base = || format!("strategy.workers[{i}].params");
         let allowed = w.kind.params();
         for key in w.params.keys() {
             if !allowed.contains(&key.as_str()) {
                 return Err(err(
-                    &format!("{base}.{key}"),
+                    &format!("{}.{key}", base()),
                     format!(
                         "unknown parameter '{key}' for {} (expected {})",
                         w.kind.as_str(),
@@ -1142,31 +1143,37 @@ impl Compiler<'_> {
                 ));
             }
         }
-        let number = |key: &str| -> Result<(f64, String, String), Error> {
-            let path = format!("{base}.{key}");
+        // A value, and the parameter it came from (for messages).
+        let number = |key: &str| -> Result<(f64, Option<&str>), Error> {
+            let path = || format!("{}.{key}", base());
             match w.params.get(key) {
-                Some(ParamValue::Number(x)) => Ok((*x, path, String::new())),
-                Some(ParamValue::Param(name)) => {
-                    let x = self.param(name, &format!("{path}.param"))?;
-                    Ok((x, path, format!(" (from parameter '{name}')")))
-                }
-                Some(ParamValue::Text(s)) => Err(err(&path, format!("expected a number, got '{s}'"))),
-                None => Err(err(&base, format!("missing '{key}'"))),
+                Some(ParamValue::Number(x)) => Ok((*x, None)),
+                Some(ParamValue::Param(name)) => match self.strategy.params.get(name) {
+                    Some(def) => Ok((self.params.get(name).copied().unwrap_or(def.default), Some(name))),
+                    // Undeclared: `param` writes the error.
+                    None => self
+                        .param(name, &format!("{}.param", path()))
+                        .map(|x| (x, Some(name.as_str()))),
+                },
+                Some(ParamValue::Text(s)) => Err(err(&path(), format!("expected a number, got '{s}'"))),
+                None => Err(err(&base(), format!("missing '{key}'"))),
             }
         };
+        let from = |name: Option<&str>| name.map_or(String::new(), |n| format!(" (from parameter '{n}')"));
         let int = |key: &str| -> Result<usize, Error> {
-            let (x, path, from) = number(key)?;
+            let (x, name) = number(key)?;
             let range = limits().period;
             if x.is_finite() && x >= range.min as f64 && x.fract() == 0.0 && x <= range.max as f64 {
                 Ok(x as usize)
             } else {
                 Err(err(
-                    &path,
+                    &format!("{}.{key}", base()),
                     format!(
-                        "expected an integer from {} to {}, got {}{from}",
+                        "expected an integer from {} to {}, got {}{}",
                         range.min,
                         range.max,
-                        js_number(x)
+                        js_number(x),
+                        from(name)
                     ),
                 ))
             }
@@ -1180,12 +1187,12 @@ impl Compiler<'_> {
                     "low" => Ok(Source::Low),
                     "close" => Ok(Source::Close),
                     _ => Err(err(
-                        &format!("{base}.source"),
+                        &format!("{}.source", base()),
                         format!("unknown source '{s}' (expected one of open, high, low, close)"),
                     )),
                 },
                 Some(_) => Err(err(
-                    &format!("{base}.source"),
+                    &format!("{}.source", base()),
                     "expected one of open, high, low, close",
                 )),
             }
@@ -1208,11 +1215,15 @@ impl Compiler<'_> {
             },
             WorkerKind::Bollinger => {
                 let period = int("period")?;
-                let (deviations, path, from) = number("deviations")?;
+                let (deviations, name) = number("deviations")?;
                 if !(deviations.is_finite() && deviations > 0.0) {
                     return Err(err(
-                        &path,
-                        format!("expected a number > 0, got {}{from}", js_number(deviations)),
+                        &format!("{}.deviations", base()),
+                        format!(
+                            "expected a number > 0, got {}{}",
+                            js_number(deviations),
+                            from(name)
+                        ),
                     ));
                 }
                 IndicatorSpec::Bollinger {
@@ -1223,13 +1234,14 @@ impl Compiler<'_> {
             }
             WorkerKind::Envelope => {
                 let period = int("period")?;
-                let (percent, path, from) = number("percent")?;
+                let (percent, name) = number("percent")?;
                 if !(percent > 0.0 && percent < 100.0) {
                     return Err(err(
-                        &path,
+                        &format!("{}.percent", base()),
                         format!(
-                            "expected a number > 0 and < 100, got {}{from}",
-                            js_number(percent)
+                            "expected a number > 0 and < 100, got {}{}",
+                            js_number(percent),
+                            from(name)
                         ),
                     ));
                 }
@@ -1245,7 +1257,7 @@ impl Compiler<'_> {
                 let signal = int("signal")?;
                 if fast >= slow {
                     return Err(err(
-                        &format!("{base}.fast"),
+                        &format!("{}.fast", base()),
                         format!("fast ({fast}) must be smaller than slow ({slow})"),
                     ));
                 }
