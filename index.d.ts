@@ -121,6 +121,17 @@ export interface NativeBatchOptions {
   keepOutput?: boolean
   /** Grids only: compute indicator series that several combinations share once (default true). */
   shareSeries?: boolean
+  /**
+   * The shortest gap between two progress calls, in milliseconds (default 20); 0 calls once
+   * per job.
+   */
+  progressIntervalMs?: number
+  /**
+   * Return the jobs' metrics as one `metricsTable` rather than an object per job, whose
+   * `metrics` is then left out: a grid of thousands of short jobs otherwise spends more time
+   * building objects on the JavaScript thread than running.
+   */
+  metricsTable?: boolean
   /** Testing aid: these job indices panic inside the engine thread. */
   faultPanicAt?: Array<number>
   /**
@@ -136,6 +147,12 @@ export interface NativeBatchOptions {
  */
 export interface NativeBatchResult {
   results?: Array<NativeJobResult>
+  /**
+   * With `metricsTable`: `metricNames.length` values per job, in job order, the names those of
+   * `NativeMetrics`; a job without metrics has a row of NaN.
+   */
+  metricsTable?: Float64Array
+  metricNames?: Array<string>
   errorCode?: string
   errorMessage?: string
 }
@@ -330,11 +347,12 @@ export interface NativeTrades {
  * Runs a strategy once per parameter combination on a pool of `options.threads` threads built
  * for the call. The strategy, config, combinations and options are checked here, on the calling
  * thread: a problem there resolves with `errorCode`/`errorMessage` and no job runs. A combination
- * that does not compile becomes a failed job (`ValidationError`). `onProgress(ended, notCompleted, index, metrics)`
- * is called as jobs end (lossy; calls are dropped while JavaScript is busy); results come with
+ * that does not compile becomes a failed job (`ValidationError`). `onProgress(ended, notCompleted,
+ * indices, metrics)` is called as jobs end, at most every 20 ms (lossy; calls are dropped while
+ * JavaScript is busy); results come with
  * the promise, in combination order.
  */
-export declare function optimizeGrid(data: NativeMarketData, strategyJson: string, combosJson: string, configJson: string, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, index: number, metrics?: NativeMetrics) => void) | undefined | null): Promise<NativeBatchResult>
+export declare function optimizeGrid(data: NativeMarketData, strategyJson: string, combosJson: string, configJson: string, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, indices: Array<number>, metrics: Array<NativeMetrics>) => void) | undefined | null): Promise<NativeBatchResult>
 
 /**
  * Runs unrelated scenarios, each with its own data, strategy, parameters and config, on a pool
@@ -342,7 +360,7 @@ export declare function optimizeGrid(data: NativeMarketData, strategyJson: strin
  * whose strategy, parameters or config is invalid becomes a failed job (`ValidationError`)
  * without running; the others run. Progress and results as in `optimizeGrid`.
  */
-export declare function runJobs(jobs: Array<NativeJobInput>, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, index: number, metrics?: NativeMetrics) => void) | undefined | null): Promise<NativeBatchResult>
+export declare function runJobs(jobs: Array<NativeJobInput>, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, indices: Array<number>, metrics: Array<NativeMetrics>) => void) | undefined | null): Promise<NativeBatchResult>
 
 export interface RunOptions {
   /** Stop with ERR_TICKFORGE_TIMEOUT after this many milliseconds (checked inside the loop). */

@@ -265,7 +265,8 @@ async function runNativeJobs(
         paramsJson: JSON.stringify(p.params),
         configJson: JSON.stringify(p.config),
       })),
-      { threads, timeoutMs, keepOutput: true },
+      // The engine reports no more often than the reporter emits, and at least every 20 ms.
+      { threads, timeoutMs, keepOutput: true, progressIntervalMs: Math.min(options.progressIntervalMs ?? 20, 20) },
       token,
       // Lossy counts while the jobs run (each job's item settles when the call returns).
       (ended: number, notCompleted: number) => {

@@ -417,6 +417,65 @@ fn execute(job: &Job) -> std::result::Result<(RunOutput, f64), Failure> {
     }
 }
 
+/// The names of `metric_row`'s values, in order: the fields of `NativeMetrics` as JavaScript
+/// sees them.
+const METRIC_NAMES: [&str; 24] = [
+    "netProfit",
+    "returnPct",
+    "cagrPct",
+    "maxDrawdown",
+    "maxDrawdownPct",
+    "sharpe",
+    "sortino",
+    "calmar",
+    "profitFactor",
+    "winRatePct",
+    "tradeCount",
+    "wins",
+    "losses",
+    "avgWin",
+    "avgLoss",
+    "expectancy",
+    "sqn",
+    "exposurePct",
+    "maxConsecutiveLosses",
+    "grossProfit",
+    "grossLoss",
+    "totalCommission",
+    "finalBalance",
+    "rejectedOrders",
+];
+
+/// A job's metrics as one row of a metrics table (`METRIC_NAMES` order).
+fn metric_row(m: &Metrics) -> [f64; 24] {
+    [
+        m.net_profit,
+        m.return_pct,
+        m.cagr_pct,
+        m.max_drawdown,
+        m.max_drawdown_pct,
+        m.sharpe,
+        m.sortino,
+        m.calmar,
+        m.profit_factor,
+        m.win_rate_pct,
+        f64::from(m.trade_count),
+        f64::from(m.wins),
+        f64::from(m.losses),
+        m.avg_win,
+        m.avg_loss,
+        m.expectancy,
+        m.sqn,
+        m.exposure_pct,
+        f64::from(m.max_consecutive_losses),
+        m.gross_profit,
+        m.gross_loss,
+        m.total_commission,
+        m.final_balance,
+        f64::from(m.rejected_orders),
+    ]
+}
+
 fn metrics_to_js(m: &Metrics) -> NativeMetrics {
     NativeMetrics {
         net_profit: m.net_profit,
@@ -576,6 +635,13 @@ pub struct NativeBatchOptions {
     pub keep_output: Option<bool>,
     /// Grids only: compute indicator series that several combinations share once (default true).
     pub share_series: Option<bool>,
+    /// The shortest gap between two progress calls, in milliseconds (default 20); 0 calls once
+    /// per job.
+    pub progress_interval_ms: Option<f64>,
+    /// Return the jobs' metrics as one `metricsTable` rather than an object per job, whose
+    /// `metrics` is then left out: a grid of thousands of short jobs otherwise spends more time
+    /// building objects on the JavaScript thread than running.
+    pub metrics_table: Option<bool>,
     /// Testing aid: these job indices panic inside the engine thread.
     pub fault_panic_at: Option<Vec<u32>>,
     /// Testing aid: these job indices never finish on their own (only a timeout or a cancel ends
@@ -602,6 +668,10 @@ pub struct NativeJobResult {
 #[napi(object)]
 pub struct NativeBatchResult {
     pub results: Option<Vec<NativeJobResult>>,
+    /// With `metricsTable`: `metricNames.length` values per job, in job order, the names those of
+    /// `NativeMetrics`; a job without metrics has a row of NaN.
+    pub metrics_table: Option<Float64Array>,
+    pub metric_names: Option<Vec<String>>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
 }
@@ -628,15 +698,34 @@ fn job_to_js(r: JobResult) -> NativeJobResult {
 }
 
 impl NativeBatchResult {
-    fn from(outcome: std::result::Result<Vec<JobResult>, Failure>) -> Self {
+    fn from(outcome: std::result::Result<Vec<JobResult>, Failure>, table: bool) -> Self {
         match outcome {
-            Ok(results) => NativeBatchResult {
-                results: Some(results.into_iter().map(job_to_js).collect()),
-                error_code: None,
-                error_message: None,
-            },
+            Ok(mut results) => {
+                let (metrics_table, metric_names) = if table {
+                    let mut values = Vec::with_capacity(results.len() * METRIC_NAMES.len());
+                    for r in &mut results {
+                        match r.metrics.take() {
+                            Some(m) => values.extend(metric_row(&m)),
+                            None => values.extend([f64::NAN; METRIC_NAMES.len()]),
+                        }
+                    }
+                    let names = METRIC_NAMES.iter().map(|n| n.to_string()).collect();
+                    (Some(Float64Array::new(values)), Some(names))
+                } else {
+                    (None, None)
+                };
+                NativeBatchResult {
+                    results: Some(results.into_iter().map(job_to_js).collect()),
+                    metrics_table,
+                    metric_names,
+                    error_code: None,
+                    error_message: None,
+                }
+            }
             Err(f) => NativeBatchResult {
                 results: None,
+                metrics_table: None,
+                metric_names: None,
                 error_code: Some(f.code.to_string()),
                 error_message: Some(f.message),
             },
@@ -647,45 +736,80 @@ impl NativeBatchResult {
 /// The progress callback: weak, so that a pending one never keeps Node alive (napi-rs#1732);
 /// called without an error argument; at most 64 calls queued, and a call that finds the queue
 /// full is dropped, so a worker never waits for JavaScript.
-type ProgressArgs = FnArgs<(u32, u32, u32, Option<NativeMetrics>)>;
+type ProgressArgs = FnArgs<(u32, u32, Vec<u32>, Vec<NativeMetrics>)>;
 type ProgressFn = ThreadsafeFunction<ProgressArgs, Unknown<'static>, ProgressArgs, Status, false, true, 64>;
 
-/// Counts jobs as they end and reports `(ended, not completed, index, metrics)`: `ended` counts
-/// every status, the second every status but `completed`; the index and metrics are the job that
-/// just ended (metrics only when it completed), so the caller can track the best so far. The counts and the call share one short lock so that
-/// calls are queued in the order of their counts and never report a smaller count after a larger
-/// one; the call itself only enqueues.
+/// The default shortest gap between two progress calls: a call per job would cost the JavaScript
+/// thread (which shares the cores with the pool) more than a short job costs to run.
+const PROGRESS_EVERY: Duration = Duration::from_millis(20);
+
+/// What the next progress call carries.
+struct TallyState {
+    ended: u32,
+    not_completed: u32,
+    last_call: Option<Instant>,
+    /// Jobs completed since the last call, and their metrics.
+    indices: Vec<u32>,
+    metrics: Vec<NativeMetrics>,
+}
+
+/// Counts jobs as they end and reports `(ended, not completed, indices, metrics)`: `ended` counts
+/// every status, the second every status but `completed`; `indices` are the jobs completed since
+/// the previous call and `metrics` theirs, so the caller can track the best so far. Calls come at
+/// most every `every`, the first job and the last (`total`) always making one. The
+/// counts and the call share one short lock so that calls are queued in the order of their counts
+/// and never report a smaller count after a larger one; the call itself only enqueues.
 struct Tally {
-    counts: std::sync::Mutex<(u32, u32)>,
+    state: std::sync::Mutex<TallyState>,
+    total: u32,
+    every: Duration,
     progress: Option<ProgressFn>,
 }
 
 impl Tally {
-    fn new(progress: Option<ProgressFn>) -> Self {
+    fn new(progress: Option<ProgressFn>, total: usize, options: &NativeBatchOptions) -> Self {
+        let every = options
+            .progress_interval_ms
+            .filter(|ms| ms.is_finite() && *ms >= 0.0)
+            .map_or(PROGRESS_EVERY, |ms| Duration::from_secs_f64(ms / 1000.0));
         Tally {
-            counts: std::sync::Mutex::new((0, 0)),
+            state: std::sync::Mutex::new(TallyState {
+                ended: 0,
+                not_completed: 0,
+                last_call: None,
+                indices: Vec::new(),
+                metrics: Vec::new(),
+            }),
+            total: u32::try_from(total).unwrap_or(u32::MAX),
+            every,
             progress,
         }
     }
 
     fn done(&self, index: usize, result: &JobResult) {
-        let mut counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        counts.0 += 1;
+        let mut s = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        s.ended += 1;
         if result.status != JobStatus::Completed {
-            counts.1 += 1;
+            s.not_completed += 1;
         }
-        if let Some(progress) = &self.progress {
-            // A full queue (QueueFull) or a closing environment only loses this update.
-            let metrics = match result.status {
-                JobStatus::Completed => result.metrics.as_ref().map(metrics_to_js),
-                _ => None,
-            };
-            let args = FnArgs::from((counts.0, counts.1, index as u32, metrics));
-            let _ = progress.call(args, ThreadsafeFunctionCallMode::NonBlocking);
+        let Some(progress) = &self.progress else {
+            return;
+        };
+        if let (JobStatus::Completed, Some(m)) = (result.status, &result.metrics) {
+            s.indices.push(index as u32);
+            s.metrics.push(metrics_to_js(m));
         }
+        let now = Instant::now();
+        let due = s.ended == self.total || !matches!(s.last_call, Some(t) if now - t < self.every);
+        if !due {
+            return;
+        }
+        s.last_call = Some(now);
+        let indices = std::mem::take(&mut s.indices);
+        let metrics = std::mem::take(&mut s.metrics);
+        // A full queue (QueueFull) or a closing environment only loses this update.
+        let args = FnArgs::from((s.ended, s.not_completed, indices, metrics));
+        let _ = progress.call(args, ThreadsafeFunctionCallMode::NonBlocking);
     }
 }
 
@@ -765,13 +889,13 @@ type Settle = Box<dyn FnOnce(Env) -> Result<NativeBatchResult> + Send>;
 /// libuv thread (a long batch there starves fs and dns) and never a thread of the binding's pool
 /// (which single backtests share). Settles the promise with the results, or with a panic that
 /// escaped the per-job guards.
-fn spawn_batch<'env, W>(env: &'env Env, work: W) -> Result<Object<'env>>
+fn spawn_batch<'env, W>(env: &'env Env, table: bool, work: W) -> Result<Object<'env>>
 where
     W: FnOnce() -> std::result::Result<Vec<JobResult>, Failure> + Send + 'static,
 {
     let (deferred, promise) = env.create_deferred::<NativeBatchResult, Settle>()?;
-    let settle = |outcome: std::result::Result<Vec<JobResult>, Failure>| -> Settle {
-        Box::new(move |_| Ok(NativeBatchResult::from(outcome)))
+    let settle = move |outcome: std::result::Result<Vec<JobResult>, Failure>| -> Settle {
+        Box::new(move |_| Ok(NativeBatchResult::from(outcome, table)))
     };
     // The work reaches the thread through a channel, so that it and the promise are still here to
     // report the failure if the thread cannot start.
@@ -805,11 +929,12 @@ where
 /// Runs a strategy once per parameter combination on a pool of `options.threads` threads built
 /// for the call. The strategy, config, combinations and options are checked here, on the calling
 /// thread: a problem there resolves with `errorCode`/`errorMessage` and no job runs. A combination
-/// that does not compile becomes a failed job (`ValidationError`). `onProgress(ended, notCompleted, index, metrics)`
-/// is called as jobs end (lossy; calls are dropped while JavaScript is busy); results come with
+/// that does not compile becomes a failed job (`ValidationError`). `onProgress(ended, notCompleted,
+/// indices, metrics)` is called as jobs end, at most every 20 ms (lossy; calls are dropped while
+/// JavaScript is busy); results come with
 /// the promise, in combination order.
 #[napi(
-    ts_args_type = "data: NativeMarketData, strategyJson: string, combosJson: string, configJson: string, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, index: number, metrics?: NativeMetrics) => void) | undefined | null",
+    ts_args_type = "data: NativeMarketData, strategyJson: string, combosJson: string, configJson: string, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, indices: Array<number>, metrics: Array<NativeMetrics>) => void) | undefined | null",
     ts_return_type = "Promise<NativeBatchResult>"
 )]
 #[allow(clippy::too_many_arguments)]
@@ -832,8 +957,10 @@ pub fn optimize_grid<'env>(
         Ok((strategy, config, combos, opts))
     })();
     let data = data.inner.clone();
-    let tally = Tally::new(on_progress);
-    spawn_batch(env, move || {
+    let total = prepared.as_ref().map_or(0, |p| p.2.len());
+    let tally = Tally::new(on_progress, total, &options);
+    let table = options.metrics_table.unwrap_or(false);
+    spawn_batch(env, table, move || {
         let (strategy, config, combos, opts) = prepared?;
         Ok(run_grid(&data, &strategy, &combos, &config, &opts, &|i, r| {
             tally.done(i, r)
@@ -846,7 +973,7 @@ pub fn optimize_grid<'env>(
 /// whose strategy, parameters or config is invalid becomes a failed job (`ValidationError`)
 /// without running; the others run. Progress and results as in `optimizeGrid`.
 #[napi(
-    ts_args_type = "jobs: Array<NativeJobInput>, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, index: number, metrics?: NativeMetrics) => void) | undefined | null",
+    ts_args_type = "jobs: Array<NativeJobInput>, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, indices: Array<number>, metrics: Array<NativeMetrics>) => void) | undefined | null",
     ts_return_type = "Promise<NativeBatchResult>"
 )]
 pub fn run_jobs<'env>(
@@ -869,8 +996,9 @@ pub fn run_jobs<'env>(
         })
         .collect();
     let opts = batch_options(&options, cancel);
-    let tally = Tally::new(on_progress);
-    spawn_batch(env, move || {
+    let tally = Tally::new(on_progress, checked.len(), &options);
+    let table = options.metrics_table.unwrap_or(false);
+    spawn_batch(env, table, move || {
         let opts = opts?;
         let mut results: Vec<Option<JobResult>> = Vec::with_capacity(checked.len());
         let mut valid = Vec::new();

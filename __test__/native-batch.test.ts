@@ -1,0 +1,105 @@
+/**
+ * The binding's batch calls as `optimize` and `runBatch` use them: metrics returned as one table
+ * equal the per-job objects bit for bit, and progress comes in batches that name every completed
+ * job once, at the requested pace.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { prepare, toNativeAsync } from '../src/backtest.js';
+import { loadNative, type NativeBinding } from '../src/engine/native.js';
+import { generateBars } from '../src/generate.js';
+import type { BarData, StrategyIR } from '../src/types.js';
+
+const strategy: StrategyIR = {
+  version: 1,
+  name: 'sma-cross',
+  params: { fast: { default: 5, type: 'int', min: 2 }, slow: { default: 20, type: 'int', min: 3 } },
+  decision: { timeframe: 'H1', on: 'bar' },
+  workers: [
+    { id: 'fast', kind: 'sma', timeframe: 'H1', params: { period: { param: 'fast' } } },
+    { id: 'slow', kind: 'sma', timeframe: 'H1', params: { period: { param: 'slow' } } },
+  ],
+  rules: [
+    {
+      when: { op: 'crossAbove', args: [{ worker: 'fast' }, { worker: 'slow' }] },
+      then: [{ action: 'buy', lots: 1, sl: { pips: 30 } }],
+    },
+    { when: { op: 'crossBelow', args: [{ worker: 'fast' }, { worker: 'slow' }] }, then: [{ action: 'close' }] },
+  ],
+} as StrategyIR;
+
+let binding: NativeBinding;
+let bars: BarData;
+const combos: { fast: number; slow: number }[] = [];
+
+beforeAll(() => {
+  binding = loadNative() as NativeBinding;
+  bars = generateBars({ symbol: 'EURUSD', timeframe: 'H1', count: 3000, seed: 9 });
+  for (let fast = 2; fast < 14; fast++) for (let slow = fast + 1; slow <= 15; slow++) combos.push({ fast, slow });
+  // One combination that does not compile (a period below its minimum) fails without metrics.
+  combos.push({ fast: 0, slow: 5 });
+});
+
+async function grid(options: { metricsTable?: boolean; progressIntervalMs?: number; threads?: number }) {
+  const p = prepare({ bars, strategy });
+  const handle = await toNativeAsync(binding, p.market);
+  const calls: { ended: number; notCompleted: number; indices: number[]; metrics: unknown[] }[] = [];
+  const r = await binding.optimizeGrid(
+    handle,
+    JSON.stringify(p.strategy),
+    JSON.stringify(combos),
+    JSON.stringify(p.config),
+    { threads: options.threads ?? 2, ...options },
+    undefined,
+    (ended, notCompleted, indices, metrics) => calls.push({ ended, notCompleted, indices, metrics }),
+  );
+  // Let queued progress calls arrive.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return { r, calls };
+}
+
+describe('native batch results', () => {
+  it('a metrics table holds the same numbers as the per-job objects, NaN rows for jobs without metrics', async () => {
+    const objects = (await grid({})).r;
+    const table = (await grid({ metricsTable: true })).r;
+    const names = table.metricNames as string[];
+    const values = table.metricsTable as Float64Array;
+    expect(objects.metricsTable).toBeUndefined();
+    expect(values.length).toBe(combos.length * names.length);
+    const results = objects.results ?? [];
+    expect(results.filter((j) => j.status === 'failed')).toHaveLength(1);
+    results.forEach((j, i) => {
+      const row = Array.from(values.subarray(i * names.length, (i + 1) * names.length));
+      expect(table.results?.[i]?.metrics).toBeUndefined();
+      if (!j.metrics) {
+        expect(row.every(Number.isNaN)).toBe(true);
+        return;
+      }
+      expect(Object.keys(j.metrics)).toEqual(names);
+      names.forEach((name, k) => {
+        expect(Object.is(row[k], (j.metrics as unknown as Record<string, number>)[name])).toBe(true);
+      });
+    });
+  });
+
+  it('with no progress interval every job is reported once, in the order of its count', async () => {
+    const { r, calls } = await grid({ progressIntervalMs: 0 });
+    expect(calls).toHaveLength(combos.length);
+    expect(calls.map((c) => c.ended)).toEqual(combos.map((_, i) => i + 1));
+    const completed = calls.flatMap((c) => c.indices).sort((a, b) => a - b);
+    const want = (r.results ?? []).flatMap((j, i) => (j.status === 'completed' ? [i] : []));
+    expect(completed).toEqual(want);
+    expect(calls[calls.length - 1]?.notCompleted).toBe(1);
+  });
+
+  it('by default calls come in batches, the last with the final counts, every completed job in one of them', async () => {
+    const { r, calls } = await grid({ threads: 1 });
+    const completed = (r.results ?? []).filter((j) => j.status === 'completed').length;
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    expect(calls.length).toBeLessThan(combos.length);
+    expect(calls[calls.length - 1]?.ended).toBe(combos.length);
+    const indices = calls.flatMap((c) => c.indices);
+    expect(new Set(indices).size).toBe(indices.length);
+    expect(indices).toHaveLength(completed);
+    for (const c of calls) expect(c.metrics).toHaveLength(c.indices.length);
+  });
+});
