@@ -21,19 +21,22 @@ const ENGINES = ['native', 'js'] as const;
 type Engine = (typeof ENGINES)[number];
 
 /**
- * The reference strategy deciding on every tick, each decision first summing `width` quotes:
- * the width sets a job's cost (about 100–300 ms on two days of ticks, per engine), without
- * changing what it trades.
+ * The reference strategy deciding on every tick, with a third rule that sums `width` quotes on
+ * every tick and never fires (the spread is never negative): the width sets a job's cost (about
+ * 100–300 ms on two days of ticks, per engine), without changing what it trades. The rule buys,
+ * so that the native engine, which skips a rule whose firing would change nothing, evaluates it
+ * while flat.
  */
 function slowStrategy(width: number): StrategyIR {
-  const s = structuredClone(referenceStrategy) as StrategyIR & { rules: { when: { args: unknown[] } }[] };
+  const s = structuredClone(referenceStrategy) as StrategyIR & { rules: unknown[] };
   s.decision = { ...s.decision, on: 'tick' };
   const wide = { op: '>', args: [{ op: '+', args: new Array(width).fill({ quote: 'mid' }) }, 0] };
-  for (const rule of s.rules) rule.when.args.unshift(wide);
+  const never = { op: '<', args: [{ quote: 'spread' }, 0] };
+  s.rules.push({ when: { op: 'and', args: [wide, never] }, then: [{ action: 'buy', lots: 1 }] });
   return s;
 }
 
-const strategies: Record<Engine, StrategyIR> = { native: slowStrategy(120), js: slowStrategy(10) };
+const strategies: Record<Engine, StrategyIR> = { native: slowStrategy(1000), js: slowStrategy(30) };
 const ticks: TickData = generateTicks({ symbol: 'EURUSD', start: '2024-01-01', days: 2, seed: 21, stepPoints: 8 });
 const grid = { rsiPeriod: [6, 7, 8, 9, 10, 11, 12, 13, 14, 15] };
 
