@@ -1,9 +1,10 @@
 /**
- * `npm run bench`. BENCH picks the benchmarks to run, comma-separated: BENCH=backtest,optimize,cancel,symphony,load
+ * `npm run bench`. BENCH picks the benchmarks to run, comma-separated: BENCH=backtest,optimize,grid,cancel,symphony,load
  * (the default runs all, in that order).
  */
 import { benchBacktest } from './backtest.bench.js';
 import { benchCancel } from './cancel.bench.js';
+import { benchGrid } from './grid.bench.js';
 import { benchLoad } from './load.bench.js';
 import { benchOptimize } from './optimize.bench.js';
 import { benchSymphony } from './symphony.bench.js';
@@ -11,6 +12,7 @@ import { benchSymphony } from './symphony.bench.js';
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   backtest: benchBacktest,
   optimize: benchOptimize,
+  grid: benchGrid,
   cancel: benchCancel,
   symphony: benchSymphony,
   load: benchLoad,

@@ -22,12 +22,11 @@ import {
   type Grid,
   generateTicks,
   type OptimizeOptions,
-  type OptimizeResult,
   optimize,
   referenceStrategy,
   type TickData,
 } from '../src/index.js';
-import { machine, writeResult } from './common.js';
+import { assertSame, MiB, machine, maxRssMiB, POW_TOLERANCE, rssSampler, writeResult } from './common.js';
 
 const FULL_COMBOS = 1000;
 const GRID_TICKS = Number(process.env.GRID_TICKS ?? 10_000_000);
@@ -69,23 +68,6 @@ function ticksOf(n: number): TickData {
 
 function bytesOf(t: TickData): number {
   return t.time.byteLength + t.bid.byteLength + t.ask.byteLength + (t.volume?.byteLength ?? 0);
-}
-
-const MiB = 2 ** 20;
-/** Peak resident set of this process so far (a high-water mark, never decreasing), in MiB. */
-const maxRssMiB = () => (process.resourceUsage().maxRSS * 1024) / MiB;
-
-/** Samples this process's resident set while a row runs: that row's own peak, roughly. */
-function rssSampler() {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 20);
-  timer.unref();
-  return () => {
-    clearInterval(timer);
-    return Math.max(peak, process.memoryUsage.rss()) / MiB;
-  };
 }
 
 interface RowSpec {
@@ -159,65 +141,6 @@ async function runRow(spec: RowSpec, ticks: TickData, sample: OptimizeOptions['s
     rowPeakRssMiB: rowPeak,
   };
   return { row, result: r };
-}
-
-/**
- * Metrics computed through `pow`: docs/semantics.md lets the two engines differ there by 1e-9
- * relative (CAGR, and Calmar, which divides it). Every other figure must agree to the bit.
- */
-const POW_METRICS = new Set(['cagrPct', 'calmar']);
-const POW_TOLERANCE = 1e-9;
-
-interface Agreement {
-  rows: [string, string];
-  /** Metric values compared. */
-  compared: number;
-  /** Values that differ bitwise but within the contract's pow tolerance (always 0 within an engine). */
-  withinPowTolerance: number;
-  maxRelativeDifference: number;
-}
-
-/**
- * Throws unless both runs give the same params, trade count and metrics, compared with Object.is
- * per field. Across engines (`acrossEngines`), the pow-based metrics may differ by 1e-9 relative,
- * as the contract allows; such differences are counted in the returned record.
- */
-function assertSame(a: OptimizeResult, aName: string, b: OptimizeResult, bName: string): Agreement {
-  const acrossEngines = a.engine !== b.engine;
-  const agreement: Agreement = { rows: [aName, bName], compared: 0, withinPowTolerance: 0, maxRelativeDifference: 0 };
-  if (a.results.length !== b.results.length) {
-    throw new Error(`${aName}: ${a.results.length} results, ${bName}: ${b.results.length}`);
-  }
-  a.results.forEach((x, i) => {
-    const y = b.results[i];
-    const where = `combination ${i} (${JSON.stringify(x.params)})`;
-    if (!y || JSON.stringify(x.params) !== JSON.stringify(y.params)) {
-      throw new Error(`${aName} and ${bName}: different params at ${where}`);
-    }
-    if (x.tradeCount !== y.tradeCount) {
-      throw new Error(`${aName} and ${bName} differ at ${where}: tradeCount ${x.tradeCount} vs ${y.tradeCount}`);
-    }
-    const mx = (x.metrics ?? {}) as unknown as Record<string, unknown>;
-    const my = (y.metrics ?? {}) as unknown as Record<string, unknown>;
-    const keys = new Set([...Object.keys(mx), ...Object.keys(my)]);
-    if (keys.size === 0) throw new Error(`${aName} and ${bName}: no metrics at ${where}`);
-    for (const k of keys) {
-      agreement.compared++;
-      const u = mx[k];
-      const v = my[k];
-      if (Object.is(u, v)) continue;
-      if (acrossEngines && POW_METRICS.has(k) && typeof u === 'number' && typeof v === 'number') {
-        const rel = Math.abs(u - v) / Math.max(Math.abs(u), Math.abs(v));
-        if (rel <= POW_TOLERANCE) {
-          agreement.withinPowTolerance++;
-          agreement.maxRelativeDifference = Math.max(agreement.maxRelativeDifference, rel);
-          continue;
-        }
-      }
-      throw new Error(`${aName} and ${bName} differ at ${where}: ${k} ${String(u)} vs ${String(v)}`);
-    }
-  });
-  return agreement;
 }
 
 /** One line of the grid example's output. */
