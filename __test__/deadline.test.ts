@@ -11,8 +11,12 @@ import { generateBars, generateTicks } from '../src/generate.js';
 import { referenceStrategy } from '../src/strategies/reference.js';
 import type { StrategyIR } from '../src/types.js';
 
-/** A rule on every event that sums a thousand quotes: microseconds per event, not nanoseconds. */
-function slow(timeframe: 'M1' | 'M5'): StrategyIR {
+/**
+ * A rule on every event that sums a thousand prices: microseconds per event, not nanoseconds. In
+ * tick mode it sums the quote, which changes on every tick (a sum of closed bars would be
+ * evaluated only when a bar closes); in bar mode the base bar's close, which changes on every bar.
+ */
+function slow(timeframe: 'M1' | 'M5', price: { quote: 'mid' } | { bar: 'close' }): StrategyIR {
   return {
     version: 1,
     name: 'slow',
@@ -20,7 +24,7 @@ function slow(timeframe: 'M1' | 'M5'): StrategyIR {
     workers: [],
     rules: [
       {
-        when: { op: '<', args: [{ op: '+', args: new Array(1000).fill({ bar: 'close' }) }, 0] },
+        when: { op: '<', args: [{ op: '+', args: new Array(1000).fill(price) }, 0] },
         then: [{ action: 'buy', lots: 1 }],
       },
     ],
@@ -39,8 +43,8 @@ describe.each(['native', 'js'] as const)('%s engine', (engine) => {
   });
 
   for (const [mode, data] of [
-    ['tick', { ticks, strategy: slow('M5') }],
-    ['bar', { bars, strategy: slow('M1') }],
+    ['tick', { ticks, strategy: slow('M5', { quote: 'mid' }) }],
+    ['bar', { bars, strategy: slow('M1', { bar: 'close' }) }],
   ] as const) {
     it(`stops a slow ${mode}-mode rule within 50 ms of timeoutMs`, () => {
       // The best of three: checks paced by event counts overshoot by seconds every time, while a
@@ -58,6 +62,8 @@ describe.each(['native', 'js'] as const)('%s engine', (engine) => {
   it('times out a run of a few events given a deadline shorter than it', () => {
     // Too short for any run to finish in: a timeout however few events there are.
     const few = { time: ticks.time.subarray(0, 50), bid: ticks.bid.subarray(0, 50), ask: ticks.ask.subarray(0, 50) };
-    expect(() => backtestSync({ ticks: few, strategy: slow('M5'), engine, timeoutMs: 0.001 })).toThrow(TimeoutError);
+    expect(() =>
+      backtestSync({ ticks: few, strategy: slow('M5', { quote: 'mid' }), engine, timeoutMs: 0.001 }),
+    ).toThrow(TimeoutError);
   });
 });
