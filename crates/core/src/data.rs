@@ -245,7 +245,7 @@ impl BarData {
                     format!("{} is not a finite time", js_number(t)),
                 ));
             }
-            if t % tf != 0.0 {
+            if t.fract() != 0.0 || crate::expr::rem_int(t, tf) != 0.0 {
                 return Err(Error::data(
                     format!("bars.time[{i}]"),
                     format!("{} is not aligned to {}", js_number(t), timeframe),

@@ -475,6 +475,27 @@ mod time_tests {
     }
 
     #[test]
+    fn the_integer_remainder_is_the_library_remainder_on_integers() {
+        let mut s: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..200_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            // Random u32 draws (the generators' case), day numbers of either sign, and large values.
+            let xs = [
+                f64::from(s as u32),
+                (s % 2_000_000) as f64 - 1_000_000.0,
+                (s >> 11) as f64 * if s & 1 == 0 { 1.0 } else { -1.0 },
+            ];
+            for x in xs {
+                for m in [7.0, 24.0, 60.0, 1000.0, 1440.0] {
+                    assert_eq!(rem_int(x, m).to_bits(), (x % m).to_bits(), "{x} % {m}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_integer_remainder_keeps_the_sign_of_zero() {
         for (x, m) in [(-24.0, 24.0), (24.0, 24.0), (-0.0, 7.0), (0.0, 7.0), (-7.0, 7.0)] {
             assert_eq!(rem_int(x, m).to_bits(), (x % m).to_bits(), "{x} % {m}");

@@ -4,7 +4,8 @@
 //! Prices are walked in integer points held in doubles, and every step uses only `+ - * /`,
 //! `floor`, `%` and `sqrt` on exact values, so the output does not depend on the language.
 
-use crate::timeframe::Timeframe;
+use crate::expr::rem_int;
+use crate::timeframe::{floor, Timeframe};
 
 const MS_PER_DAY: f64 = 86_400_000.0;
 const MS_PER_HOUR: f64 = 3_600_000.0;
@@ -114,7 +115,7 @@ fn max2(a: f64, b: f64) -> f64 {
 /// 0 = Sunday .. 6 = Saturday (1970-01-01 was a Thursday).
 #[inline(always)]
 fn weekday(day: f64) -> f64 {
-    (day + 4.0) % 7.0
+    rem_int(day + 4.0, 7.0)
 }
 
 /// Reflects a walk that went below the floor back above it.
@@ -215,7 +216,7 @@ pub fn generate_bars(opts: &BarGenOptions) -> BarColumns {
     let mut t = opts.timeframe.bucket(opts.start);
     for _ in 0..n {
         loop {
-            let wd = weekday((t / MS_PER_DAY).floor());
+            let wd = weekday(floor(t / MS_PER_DAY));
             if wd != 6.0 && wd != 0.0 {
                 break;
             }
@@ -226,7 +227,7 @@ pub fn generate_bars(opts: &BarGenOptions) -> BarColumns {
         let mut low = open;
         for _ in 0..SUB_STEPS {
             let r = rng.next_f64();
-            close += (r % 7.0 - 3.0) * step_scale;
+            close += (rem_int(r, 7.0) - 3.0) * step_scale;
             close = reflect(close, min_pts);
             if close > high {
                 high = close;
@@ -235,7 +236,7 @@ pub fn generate_bars(opts: &BarGenOptions) -> BarColumns {
                 low = close;
             }
         }
-        let volume = 1.0 + rng.next_f64() % 1000.0;
+        let volume = 1.0 + rem_int(rng.next_f64(), 1000.0);
         out.time.push(t);
         out.open.push(open / scale);
         out.high.push(high / scale);
