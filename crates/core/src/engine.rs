@@ -748,13 +748,7 @@ impl<'a, const P: bool> Sim<'a, P> {
         let program = self.program;
         let (side, pending) = (self.pos.side, self.pending.is_some());
         for (r, rule) in program.rules.iter().enumerate() {
-            let inert = !pending
-                && rule.then.iter().all(|a| match a {
-                    CompiledAction::Open(s, _) => *s == side,
-                    CompiledAction::Close => side == 0,
-                    CompiledAction::Cancel => true,
-                });
-            self.gates[r] = !inert
+            self.gates[r] = !rule.inert(side, pending)
                 && rule
                     .split
                     .gate
@@ -1284,27 +1278,17 @@ impl<const P: bool> Sim<'_, P> {
         self.refresh_gates(q);
         let base = self.frames[0].tf;
         let program = self.program;
-        let base_read_by_own = |b: &Block| {
-            !b.lanes()
-                || program.workers.iter().zip(&self.workers).any(|(plan, w)| {
-                    plan.timeframe == base && plan.depth > 0 && matches!(w.feed, Feed::Own(_))
-                })
-        };
         let (side, pending) = (self.pos.side, self.pending.is_some());
         let mut active: Vec<&Block> = Vec::new();
         for (r, rule) in program.rules.iter().enumerate() {
-            let inert = !pending
-                && rule.then.iter().all(|a| match a {
-                    CompiledAction::Open(s, _) => *s == side,
-                    CompiledAction::Close => side == 0,
-                    CompiledAction::Cancel => true,
-                });
             // A gate that reads no base bar stays as it is through the run.
             let closed = !rule.split.gate_timeframes[base.index()] && !self.gates[r];
-            if inert || closed {
+            if closed || rule.inert(side, pending) {
                 continue;
             }
-            if base_read_by_own(&rule.when) {
+            // Base-frame workers read here are columns (`run_bars` gives every read one a series
+            // outside the profiled loop); what has no lane form is decided bar by bar.
+            if !rule.when.lanes() {
                 return live;
             }
             active.push(&rule.when);

@@ -293,6 +293,33 @@ pub(crate) enum Code {
     },
 }
 
+impl Code {
+    /// The operands, in order; none for a leaf.
+    pub(crate) fn children(&self) -> &[Code] {
+        match self {
+            Code::Add(args)
+            | Code::Sub(args)
+            | Code::Mul(args)
+            | Code::Div(args)
+            | Code::Min(args)
+            | Code::Max(args)
+            | Code::And(args)
+            | Code::Or(args) => args,
+            Code::Neg(a) | Code::Abs(a) | Code::Not(a) => std::slice::from_ref(a),
+            Code::Cmp(_, args) => &args[..],
+            Code::Cross { args, .. } => &args[..],
+            Code::Const(_)
+            | Code::Worker { .. }
+            | Code::Bar { .. }
+            | Code::Forming { .. }
+            | Code::Quote(_)
+            | Code::Position(_)
+            | Code::Account(_)
+            | Code::Time(_) => &[],
+        }
+    }
+}
+
 /// What an expression can read at a decision; implemented by the engine.
 pub(crate) trait Env {
     fn worker(&self, worker: usize, output: usize, offset: usize) -> f64;

@@ -922,6 +922,19 @@ pub(crate) struct CompiledRule {
     pub then: Vec<CompiledAction>,
 }
 
+impl CompiledRule {
+    /// Firing would change nothing: with no order pending, every action opens on the side already
+    /// held, closes a flat position or cancels.
+    pub fn inert(&self, side: i8, pending: bool) -> bool {
+        !pending
+            && self.then.iter().all(|a| match a {
+                CompiledAction::Open(s, _) => *s == side,
+                CompiledAction::Close => side == 0,
+                CompiledAction::Cancel => true,
+            })
+    }
+}
+
 /// A strategy with a run's parameters substituted, every name resolved and every history sized.
 #[derive(Debug, Clone)]
 pub struct Program {

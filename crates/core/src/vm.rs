@@ -700,23 +700,12 @@ pub(crate) fn is_slow(code: &Code) -> bool {
             PositionField::Side | PositionField::Lots | PositionField::EntryPrice
         ),
         Code::Account(a) => *a == AccountField::Balance,
-        Code::Add(args)
-        | Code::Sub(args)
-        | Code::Mul(args)
-        | Code::Div(args)
-        | Code::Min(args)
-        | Code::Max(args)
-        | Code::And(args)
-        | Code::Or(args) => args.iter().all(is_slow),
-        Code::Neg(a) | Code::Abs(a) | Code::Not(a) => is_slow(a),
-        Code::Cmp(_, args) => args.iter().all(is_slow),
-        Code::Cross { args, .. } => args.iter().all(is_slow),
+        _ => code.children().iter().all(is_slow),
     }
 }
 
 /// The timeframes whose closes change the expression's value: of the workers and bars it reads.
 pub(crate) fn read_timeframes(code: &Code, worker_tf: &[Timeframe], out: &mut [bool; 7]) {
-    let mut all = |args: &[Code]| args.iter().for_each(|a| read_timeframes(a, worker_tf, out));
     match code {
         Code::Worker { worker, .. } => {
             if let Some(tf) = worker_tf.get(*worker) {
@@ -724,18 +713,10 @@ pub(crate) fn read_timeframes(code: &Code, worker_tf: &[Timeframe], out: &mut [b
             }
         }
         Code::Bar { tf, .. } | Code::Forming { tf, .. } => out[tf.index()] = true,
-        Code::Add(args)
-        | Code::Sub(args)
-        | Code::Mul(args)
-        | Code::Div(args)
-        | Code::Min(args)
-        | Code::Max(args)
-        | Code::And(args)
-        | Code::Or(args) => all(args),
-        Code::Neg(a) | Code::Abs(a) | Code::Not(a) => all(std::slice::from_ref(a)),
-        Code::Cmp(_, args) => all(&args[..]),
-        Code::Cross { args, .. } => all(&args[..]),
-        Code::Const(_) | Code::Quote(_) | Code::Position(_) | Code::Account(_) | Code::Time(_) => {}
+        _ => code
+            .children()
+            .iter()
+            .for_each(|a| read_timeframes(a, worker_tf, out)),
     }
 }
 
