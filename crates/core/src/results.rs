@@ -114,6 +114,66 @@ pub struct Metrics {
     pub rejected_orders: u32,
 }
 
+impl Metrics {
+    /// The fields as JavaScript names them, in declaration order: the order of `row`.
+    pub const NAMES: [&'static str; 24] = [
+        "netProfit",
+        "returnPct",
+        "cagrPct",
+        "maxDrawdown",
+        "maxDrawdownPct",
+        "sharpe",
+        "sortino",
+        "calmar",
+        "profitFactor",
+        "winRatePct",
+        "tradeCount",
+        "wins",
+        "losses",
+        "avgWin",
+        "avgLoss",
+        "expectancy",
+        "sqn",
+        "exposurePct",
+        "maxConsecutiveLosses",
+        "grossProfit",
+        "grossLoss",
+        "totalCommission",
+        "finalBalance",
+        "rejectedOrders",
+    ];
+
+    /// Every field as a double (counts exactly), in `NAMES` order.
+    pub fn row(&self) -> [f64; 24] {
+        [
+            self.net_profit,
+            self.return_pct,
+            self.cagr_pct,
+            self.max_drawdown,
+            self.max_drawdown_pct,
+            self.sharpe,
+            self.sortino,
+            self.calmar,
+            self.profit_factor,
+            self.win_rate_pct,
+            f64::from(self.trade_count),
+            f64::from(self.wins),
+            f64::from(self.losses),
+            self.avg_win,
+            self.avg_loss,
+            self.expectancy,
+            self.sqn,
+            self.exposure_pct,
+            f64::from(self.max_consecutive_losses),
+            self.gross_profit,
+            self.gross_loss,
+            self.total_commission,
+            self.final_balance,
+            f64::from(self.rejected_orders),
+        ]
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RunOutput {
     pub trades: Vec<Trade>,

@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tickforge_core::bars::{aggregate, render_ticks};
-use tickforge_core::generate::{generate_bars, BarGenOptions};
 use tickforge_core::indicators::Indicator;
 use tickforge_core::series::{run_base, series_keys};
 use tickforge_core::{
@@ -22,39 +21,7 @@ use tickforge_core::{
 // ------------------------------------------------------------------------------------ helpers
 
 fn metric_bits(m: &Metrics) -> Vec<u64> {
-    let floats = [
-        m.net_profit,
-        m.return_pct,
-        m.cagr_pct,
-        m.max_drawdown,
-        m.max_drawdown_pct,
-        m.sharpe,
-        m.sortino,
-        m.calmar,
-        m.profit_factor,
-        m.win_rate_pct,
-        m.avg_win,
-        m.avg_loss,
-        m.expectancy,
-        m.sqn,
-        m.exposure_pct,
-        m.gross_profit,
-        m.gross_loss,
-        m.total_commission,
-        m.final_balance,
-    ];
-    let counts = [
-        m.trade_count,
-        m.wins,
-        m.losses,
-        m.max_consecutive_losses,
-        m.rejected_orders,
-    ];
-    floats
-        .iter()
-        .map(|x| x.to_bits())
-        .chain(counts.iter().map(|&c| u64::from(c)))
-        .collect()
+    m.row().iter().map(|x| x.to_bits()).collect()
 }
 
 /// Every number a run produced, as bits (NaN-safe, unlike `==`); profile times left out, their
@@ -501,16 +468,10 @@ fn a_batch_cancelled_before_it_starts_runs_nothing() {
 // ------------------------------------------------------------------------------------ shared series
 
 fn bar_data(tf: Timeframe, count: usize, seed: u32) -> BarData {
-    let c = generate_bars(&BarGenOptions {
-        timeframe: tf,
-        start: T0,
-        count,
-        seed,
-        start_price: 1.1,
-        digits: 5,
-        step_points: 3.0,
-    });
-    BarData::new(tf, c.time, c.open, c.high, c.low, c.close, c.volume).expect("valid bars")
+    match common::generated_bars(tf, count, seed) {
+        MarketData::Bars(b) => b,
+        MarketData::Ticks(_) => unreachable!("bars were generated"),
+    }
 }
 
 /// Every indicator kind on several timeframes, two of them on grid parameters, one read through a

@@ -417,65 +417,6 @@ fn execute(job: &Job) -> std::result::Result<(RunOutput, f64), Failure> {
     }
 }
 
-/// The names of `metric_row`'s values, in order: the fields of `NativeMetrics` as JavaScript
-/// sees them.
-const METRIC_NAMES: [&str; 24] = [
-    "netProfit",
-    "returnPct",
-    "cagrPct",
-    "maxDrawdown",
-    "maxDrawdownPct",
-    "sharpe",
-    "sortino",
-    "calmar",
-    "profitFactor",
-    "winRatePct",
-    "tradeCount",
-    "wins",
-    "losses",
-    "avgWin",
-    "avgLoss",
-    "expectancy",
-    "sqn",
-    "exposurePct",
-    "maxConsecutiveLosses",
-    "grossProfit",
-    "grossLoss",
-    "totalCommission",
-    "finalBalance",
-    "rejectedOrders",
-];
-
-/// A job's metrics as one row of a metrics table (`METRIC_NAMES` order).
-fn metric_row(m: &Metrics) -> [f64; 24] {
-    [
-        m.net_profit,
-        m.return_pct,
-        m.cagr_pct,
-        m.max_drawdown,
-        m.max_drawdown_pct,
-        m.sharpe,
-        m.sortino,
-        m.calmar,
-        m.profit_factor,
-        m.win_rate_pct,
-        f64::from(m.trade_count),
-        f64::from(m.wins),
-        f64::from(m.losses),
-        m.avg_win,
-        m.avg_loss,
-        m.expectancy,
-        m.sqn,
-        m.exposure_pct,
-        f64::from(m.max_consecutive_losses),
-        m.gross_profit,
-        m.gross_loss,
-        m.total_commission,
-        m.final_balance,
-        f64::from(m.rejected_orders),
-    ]
-}
-
 fn metrics_to_js(m: &Metrics) -> NativeMetrics {
     NativeMetrics {
         net_profit: m.net_profit,
@@ -702,14 +643,14 @@ impl NativeBatchResult {
         match outcome {
             Ok(mut results) => {
                 let (metrics_table, metric_names) = if table {
-                    let mut values = Vec::with_capacity(results.len() * METRIC_NAMES.len());
+                    let mut values = Vec::with_capacity(results.len() * Metrics::NAMES.len());
                     for r in &mut results {
                         match r.metrics.take() {
-                            Some(m) => values.extend(metric_row(&m)),
-                            None => values.extend([f64::NAN; METRIC_NAMES.len()]),
+                            Some(m) => values.extend(m.row()),
+                            None => values.extend([f64::NAN; Metrics::NAMES.len()]),
                         }
                     }
-                    let names = METRIC_NAMES.iter().map(|n| n.to_string()).collect();
+                    let names = Metrics::NAMES.iter().map(|n| n.to_string()).collect();
                     (Some(Float64Array::new(values)), Some(names))
                 } else {
                     (None, None)
