@@ -10,10 +10,8 @@ use common::{op, MIN, T0};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use tickforge_core::config::FillAt;
-use tickforge_core::generate::{generate_bars, generate_ticks, BarGenOptions, Sfc32, TickGenOptions};
-use tickforge_core::{
-    compile, run, BarData, MarketData, RunConfig, RunOutput, Strategy, TickData, Timeframe,
-};
+use tickforge_core::generate::{generate_ticks, Sfc32, TickGenOptions};
+use tickforge_core::{compile, run, MarketData, RunConfig, RunOutput, Strategy, TickData, Timeframe};
 
 struct Rng(Sfc32);
 
@@ -364,19 +362,6 @@ fn tick_data(seed: u32, days: f64) -> MarketData {
     MarketData::Ticks(TickData::new(c.time, c.bid, c.ask, None).expect("valid ticks"))
 }
 
-fn bar_data(tf: Timeframe, count: usize, seed: u32) -> MarketData {
-    let c = generate_bars(&BarGenOptions {
-        timeframe: tf,
-        start: T0,
-        count,
-        seed,
-        start_price: 1.1,
-        digits: 5,
-        step_points: 3.0,
-    });
-    MarketData::Bars(BarData::new(tf, c.time, c.open, c.high, c.low, c.close, c.volume).expect("valid bars"))
-}
-
 #[test]
 fn tick_mode_fast_path_equals_the_plain_path() {
     let mut rng = Rng::new(0x7e57_0001);
@@ -404,7 +389,7 @@ fn bar_mode_fast_path_equals_the_plain_path() {
     for case in 0..cases(300) {
         let (tf, base) = *rng.pick(&[(Timeframe::parse("M1"), "M1"), (Timeframe::parse("M5"), "M5")]);
         let tf = tf.expect("known frame");
-        let data = bar_data(tf, 500 + rng.below(4_000), 2_000 + case);
+        let data = common::generated_bars(tf, 500 + rng.below(4_000), 2_000 + case);
         let frames = frames_from(base);
         // Mostly the data's own frame: decisions on every bar are what the lane scan serves.
         let decision = if rng.chance(0.6) {

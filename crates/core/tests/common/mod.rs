@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use tickforge_core::generate::{generate_ticks, TickGenOptions};
+use tickforge_core::generate::{generate_bars, generate_ticks, BarGenOptions, TickGenOptions};
 use tickforge_core::{
     compile, run, BarData, MarketData, Program, RunConfig, RunOutput, Strategy, TickData, Timeframe,
 };
@@ -40,6 +40,20 @@ pub fn generated(seed: u32, days: f64) -> MarketData {
         step_points: 3.0,
     });
     MarketData::Ticks(TickData::new(cols.time, cols.bid, cols.ask, None).expect("valid ticks"))
+}
+
+/// `count` generated bars of `tf` from T0 (EURUSD-like, step 3 points).
+pub fn generated_bars(tf: Timeframe, count: usize, seed: u32) -> MarketData {
+    let c = generate_bars(&BarGenOptions {
+        timeframe: tf,
+        start: T0,
+        count,
+        seed,
+        start_price: 1.1,
+        digits: 5,
+        step_points: 3.0,
+    });
+    MarketData::Bars(BarData::new(tf, c.time, c.open, c.high, c.low, c.close, c.volume).expect("valid bars"))
 }
 
 /// Compiles a strategy given as a JSON value with its default parameters.
