@@ -106,3 +106,23 @@ export function assertSame(a: OptimizeResult, aName: string, b: OptimizeResult, 
   });
   return agreement;
 }
+
+/**
+ * Throws unless the run used the engine, parallelism and worker count its row names
+ * (`maxWorkers` for parallel rows, capped by the jobs) and every job completed.
+ */
+export function checkRun(
+  spec: { name: string; engine: 'native' | 'js'; parallelism: 'threads' | 'none' },
+  maxWorkers: number,
+  r: OptimizeResult,
+): void {
+  const wantWorkers = spec.parallelism === 'none' ? 1 : Math.min(maxWorkers, r.total);
+  if (r.engine !== spec.engine || r.parallelism !== spec.parallelism || r.workers !== wantWorkers) {
+    throw new Error(
+      `${spec.name}: ran as engine ${r.engine}, ${r.parallelism}, ${r.workers} workers; expected ` +
+        `${spec.engine}, ${spec.parallelism}, ${wantWorkers} (TICKFORGE_PARALLELISM or TICKFORGE_MAX_WORKERS set?)`,
+    );
+  }
+  const bad = r.results.find((j) => j.status !== 'completed');
+  if (bad) throw new Error(`${spec.name}: job ${bad.index} ${bad.status}: ${bad.error?.message ?? ''}`);
+}

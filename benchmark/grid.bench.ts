@@ -23,7 +23,7 @@ import {
   optimize,
   type StrategyIR,
 } from '../src/index.js';
-import { type Agreement, assertSame, MiB, machine, rssSampler, writeResult } from './common.js';
+import { type Agreement, assertSame, checkRun, MiB, machine, rssSampler, writeResult } from './common.js';
 
 const ROUNDS = Number(process.env.GRID_ROUNDS ?? 7);
 const JS_ROUNDS = Number(process.env.GRID_JS_ROUNDS ?? 2);
@@ -155,15 +155,7 @@ async function runRow(spec: RowSpec, bars: BarData) {
   }
   const peak = stopSampling();
   const r = result as OptimizeResult;
-  const wantWorkers = spec.parallelism === 'none' ? 1 : Math.min(WORKERS, r.total);
-  if (r.engine !== spec.engine || r.parallelism !== spec.parallelism || r.workers !== wantWorkers) {
-    throw new Error(
-      `${spec.name}: ran as engine ${r.engine}, ${r.parallelism}, ${r.workers} workers; expected ` +
-        `${spec.engine}, ${spec.parallelism}, ${wantWorkers} (TICKFORGE_PARALLELISM or TICKFORGE_MAX_WORKERS set?)`,
-    );
-  }
-  const bad = r.results.find((j) => j.status !== 'completed');
-  if (bad) throw new Error(`${spec.name}: job ${bad.index} ${bad.status}: ${bad.error?.message ?? ''}`);
+  checkRun(spec, WORKERS, r);
   const best = Math.min(...times);
   const row: Row = {
     row: spec.name,

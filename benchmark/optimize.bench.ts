@@ -26,7 +26,7 @@ import {
   referenceStrategy,
   type TickData,
 } from '../src/index.js';
-import { assertSame, MiB, machine, maxRssMiB, POW_TOLERANCE, rssSampler, writeResult } from './common.js';
+import { assertSame, checkRun, MiB, machine, maxRssMiB, POW_TOLERANCE, rssSampler, writeResult } from './common.js';
 
 const FULL_COMBOS = 1000;
 const GRID_TICKS = Number(process.env.GRID_TICKS ?? 10_000_000);
@@ -115,15 +115,7 @@ async function runRow(spec: RowSpec, ticks: TickData, sample: OptimizeOptions['s
   const ms = performance.now() - t0;
   const rowPeak = stopSampling();
 
-  const wantWorkers = spec.parallelism === 'none' ? 1 : Math.min(WORKERS, r.total);
-  if (r.engine !== spec.engine || r.parallelism !== spec.parallelism || r.workers !== wantWorkers) {
-    throw new Error(
-      `${spec.name}: ran as engine ${r.engine}, ${r.parallelism}, ${r.workers} workers; expected ` +
-        `${spec.engine}, ${spec.parallelism}, ${wantWorkers} (TICKFORGE_PARALLELISM or TICKFORGE_MAX_WORKERS set?)`,
-    );
-  }
-  const bad = r.results.find((j) => j.status !== 'completed');
-  if (bad) throw new Error(`${spec.name}: job ${bad.index} ${bad.status}: ${bad.error?.message ?? ''}`);
+  checkRun(spec, WORKERS, r);
 
   const row: Row = {
     row: spec.name,
