@@ -24,7 +24,11 @@ function writeJson(dir: string, name: string, content: unknown): string {
 
 const ticks = (days: number) => ({ ticks: { synthetic: { symbol: 'EURUSD', start: '2024-01-01', days, seed: 7 } } });
 
-/** A rule on every tick that sums a thousand quotes: milliseconds per thousand ticks, seconds per job. */
+/**
+ * A rule on every tick that sums a thousand quotes: milliseconds per thousand ticks, seconds per
+ * job. The quote changes every tick, so both engines evaluate the sum on every tick (a sum of
+ * closed bars would be evaluated only when a bar closes).
+ */
 const slow = {
   version: 1,
   name: 'slow',
@@ -33,7 +37,7 @@ const slow = {
   workers: [],
   rules: [
     {
-      when: { op: '<', args: [{ op: '+', args: new Array(1000).fill({ bar: 'close' }) }, { param: 'k' }] },
+      when: { op: '<', args: [{ op: '+', args: new Array(1000).fill({ quote: 'mid' }) }, { param: 'k' }] },
       then: [{ action: 'buy', lots: 1 }],
     },
   ],
