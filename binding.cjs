@@ -846,6 +846,7 @@ module.exports.generateBars = nativeBinding.generateBars
 module.exports.generateTicks = nativeBinding.generateTicks
 module.exports.loadCsv = nativeBinding.loadCsv
 module.exports.loadCsvSync = nativeBinding.loadCsvSync
+module.exports.metricNames = nativeBinding.metricNames
 module.exports.optimizeGrid = nativeBinding.optimizeGrid
 module.exports.runJobs = nativeBinding.runJobs
 module.exports.runSymphonies = nativeBinding.runSymphonies

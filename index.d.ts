@@ -111,6 +111,9 @@ export declare function loadCsv(path: string, optionsJson: string): Promise<Nati
 /** `loadCsv` on the calling thread. */
 export declare function loadCsvSync(path: string, optionsJson: string): NativeLoadResult
 
+/** The names of the metrics in a row of a `NativeJobTable` or of a progress call, in order. */
+export declare function metricNames(): Array<string>
+
 /** Options of `optimizeGrid` and `runJobs`. */
 export interface NativeBatchOptions {
   /** Threads of the pool built for the call (an integer >= 1). */
@@ -127,11 +130,11 @@ export interface NativeBatchOptions {
    */
   progressIntervalMs?: number
   /**
-   * Return the jobs' metrics as one `metricsTable` rather than an object per job, whose
-   * `metrics` is then left out: a grid of thousands of short jobs otherwise spends more time
-   * building objects on the JavaScript thread than running.
+   * Return the jobs as one `table` of columns rather than an object per job (`results` is then
+   * left out): a grid of thousands of short jobs otherwise spends more time building objects
+   * on the JavaScript thread than running.
    */
-  metricsTable?: boolean
+  table?: boolean
   /** Testing aid: these job indices panic inside the engine thread. */
   faultPanicAt?: Array<number>
   /**
@@ -142,17 +145,12 @@ export interface NativeBatchOptions {
 }
 
 /**
- * A batch's outcome as data: `results` in job order, or `errorCode` and `errorMessage` when the
- * call itself was invalid (then no job ran).
+ * A batch's outcome as data: `results` in job order (or `table` when asked for), or `errorCode`
+ * and `errorMessage` when the call itself was invalid (then no job ran).
  */
 export interface NativeBatchResult {
   results?: Array<NativeJobResult>
-  /**
-   * With `metricsTable`: `metricNames.length` values per job, in job order, the names those of
-   * `NativeMetrics`; a job without metrics has a row of NaN.
-   */
-  metricsTable?: Float64Array
-  metricNames?: Array<string>
+  table?: NativeJobTable
   errorCode?: string
   errorMessage?: string
 }
@@ -162,6 +160,14 @@ export interface NativeDataResult {
   data?: NativeMarketData
   errorCode?: string
   errorMessage?: string
+}
+
+/** A job that did not complete with a reason, in a `NativeJobTable`. */
+export interface NativeJobError {
+  index: number
+  /** `EnginePanic` or `ValidationError` for failed jobs. */
+  errorType?: string
+  message: string
 }
 
 /** One scenario of `runJobs`. */
@@ -183,6 +189,23 @@ export interface NativeJobResult {
   errorType?: string
   message?: string
   elapsedMs: number
+}
+
+/** Every job of a batch as columns, in job order: what `NativeJobResult` holds but `output`. */
+export interface NativeJobTable {
+  /** Each job's status as its place in `statusNames`. */
+  status: Uint8Array
+  statusNames: Array<string>
+  tradeCount: Uint32Array
+  elapsedMs: Float64Array
+  /**
+   * `metricNames.length` values per job, the names those of `NativeMetrics`; a job without
+   * metrics has a row of NaN.
+   */
+  metrics: Float64Array
+  metricNames: Array<string>
+  /** The jobs with an error type or a message, in job order. */
+  errors: Array<NativeJobError>
 }
 
 /**
@@ -349,10 +372,10 @@ export interface NativeTrades {
  * thread: a problem there resolves with `errorCode`/`errorMessage` and no job runs. A combination
  * that does not compile becomes a failed job (`ValidationError`). `onProgress(ended, notCompleted,
  * indices, metrics)` is called as jobs end, at most every 20 ms (lossy; calls are dropped while
- * JavaScript is busy); results come with
+ * JavaScript is busy), `metrics` holding a row of `metricNames()` per index; results come with
  * the promise, in combination order.
  */
-export declare function optimizeGrid(data: NativeMarketData, strategyJson: string, combosJson: string, configJson: string, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, indices: Array<number>, metrics: Array<NativeMetrics>) => void) | undefined | null): Promise<NativeBatchResult>
+export declare function optimizeGrid(data: NativeMarketData, strategyJson: string, combosJson: string, configJson: string, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, indices: Uint32Array, metrics: Float64Array) => void) | undefined | null): Promise<NativeBatchResult>
 
 /**
  * Runs unrelated scenarios, each with its own data, strategy, parameters and config, on a pool
@@ -360,7 +383,7 @@ export declare function optimizeGrid(data: NativeMarketData, strategyJson: strin
  * whose strategy, parameters or config is invalid becomes a failed job (`ValidationError`)
  * without running; the others run. Progress and results as in `optimizeGrid`.
  */
-export declare function runJobs(jobs: Array<NativeJobInput>, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, indices: Array<number>, metrics: Array<NativeMetrics>) => void) | undefined | null): Promise<NativeBatchResult>
+export declare function runJobs(jobs: Array<NativeJobInput>, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, indices: Uint32Array, metrics: Float64Array) => void) | undefined | null): Promise<NativeBatchResult>
 
 export interface RunOptions {
   /** Stop with ERR_TICKFORGE_TIMEOUT after this many milliseconds (checked inside the loop). */

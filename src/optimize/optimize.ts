@@ -1,4 +1,3 @@
-import type { NativeBatchResult } from '../../index.js';
 import {
   type BacktestOptions,
   type BacktestResult,
@@ -17,6 +16,7 @@ import { WorkerPool } from '../parallel/pool.js';
 import { METRIC_KEYS, type Metrics, type Params } from '../types.js';
 import { closePool, untilAborted } from './abort.js';
 import { type Constraint, expandGrid, type Grid } from './grid.js';
+import { metricsReader, tableJobs } from './job-table.js';
 import { type Parallelism, planParallelism } from './parallelism.js';
 import { type Progress, ProgressReporter } from './progress.js';
 import { checkRankOptions, passes, type RankOptions, score, TopK } from './rank.js';
@@ -366,6 +366,7 @@ async function runNative(
   rank: RankOptions,
 ): Promise<void> {
   const binding = loadNative() as NativeBinding;
+  const readRow = metricsReader(binding.metricNames());
   const live = new TopK<{ index: number; params: Params; metrics: Metrics; score: number }>({ ...rank, topK: 1 });
   // The first run on new data copies it in pieces between turns of the loop; an abort meanwhile
   // settles at once, every job cancelled.
@@ -395,7 +396,7 @@ async function runNative(
         timeoutMs,
         keepOutput: false,
         shareSeries: true,
-        metricsTable: true,
+        table: true,
         // The engine reports no more often than the reporter emits, and at least every 20 ms.
         progressIntervalMs: Math.min(progress.intervalMs, 20),
         faultPanicAt: options._faults?.panicAt,
@@ -403,12 +404,12 @@ async function runNative(
       },
       token,
       // The engine calls at most every 20 ms with the jobs completed since its last call.
-      (ended: number, notCompleted: number, indices: number[], metrics: Metrics[]) => {
+      (ended: number, notCompleted: number, indices: Uint32Array, rows: Float64Array) => {
         if (!listening) return;
         // Progress is lossy: a dropped call only delays the counts, and the best so far is the
         // best of the jobs whose call arrived (the final ranking uses every result).
         indices.forEach((index, k) => {
-          const m = metrics[k];
+          const m = readRow(rows, k);
           if (m && passes(m, rank)) {
             live.offer({ index, params: combos[index] as Params, metrics: m, score: score(m, rank) });
           }
@@ -421,50 +422,17 @@ async function runNative(
         });
       },
     );
-    if (!r.results) throw fromNativeError(r.errorCode, r.errorMessage);
+    if (!r.table) throw fromNativeError(r.errorCode, r.errorMessage);
     listening = false;
     // Each job's progress came from the engine as it ended; one state then adds the final statuses.
-    const table = metricsTable(r, combos.length);
-    r.results.forEach((j, index) => {
-      record(
-        index,
-        {
-          status: j.status as JobStatus,
-          metrics: table(index),
-          tradeCount: j.tradeCount,
-          error: j.errorType ? { type: j.errorType, message: j.message ?? '' } : undefined,
-          elapsedMs: j.elapsedMs,
-        },
-        true,
-      );
+    tableJobs(r.table, combos.length).forEach((j, index) => {
+      record(index, { ...j, status: j.status as JobStatus }, true);
     });
     report();
   } finally {
     listening = false;
     options.signal?.removeEventListener('abort', onAbort);
   }
-}
-
-/**
- * The jobs' metrics from the batch's `metricsTable`, one object per job built here (far cheaper
- * than one built by the binding, property by property); undefined for a job without metrics.
- */
-function metricsTable(r: NativeBatchResult, jobs: number): (index: number) => Metrics | undefined {
-  const values = r.metricsTable;
-  const names = r.metricNames;
-  if (!values || !names || values.length !== jobs * names.length) {
-    throw new Error(`the engine returned a metrics table of ${values?.length ?? 0} values for ${jobs} jobs`);
-  }
-  const width = names.length;
-  const trades = names.indexOf('tradeCount');
-  return (index) => {
-    const row = index * width;
-    // A job without metrics has a row of NaN; metrics always hold a trade count.
-    if (Number.isNaN(values[row + trades])) return undefined;
-    const m: Record<string, number> = {};
-    for (let k = 0; k < width; k++) m[names[k] as string] = values[row + k] as number;
-    return m as unknown as Metrics;
-  };
 }
 
 async function runPool(

@@ -75,6 +75,19 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
+    /// Every status, in the order of `code`.
+    pub const ALL: [JobStatus; 4] = [
+        JobStatus::Completed,
+        JobStatus::Failed,
+        JobStatus::TimedOut,
+        JobStatus::Cancelled,
+    ];
+
+    /// The status's place in `ALL`: how a table of jobs stores it.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobStatus::Completed => "completed",

@@ -579,10 +579,10 @@ pub struct NativeBatchOptions {
     /// The shortest gap between two progress calls, in milliseconds (default 20); 0 calls once
     /// per job.
     pub progress_interval_ms: Option<f64>,
-    /// Return the jobs' metrics as one `metricsTable` rather than an object per job, whose
-    /// `metrics` is then left out: a grid of thousands of short jobs otherwise spends more time
-    /// building objects on the JavaScript thread than running.
-    pub metrics_table: Option<bool>,
+    /// Return the jobs as one `table` of columns rather than an object per job (`results` is then
+    /// left out): a grid of thousands of short jobs otherwise spends more time building objects
+    /// on the JavaScript thread than running.
+    pub table: Option<bool>,
     /// Testing aid: these job indices panic inside the engine thread.
     pub fault_panic_at: Option<Vec<u32>>,
     /// Testing aid: these job indices never finish on their own (only a timeout or a cancel ends
@@ -604,15 +604,37 @@ pub struct NativeJobResult {
     pub elapsed_ms: f64,
 }
 
-/// A batch's outcome as data: `results` in job order, or `errorCode` and `errorMessage` when the
-/// call itself was invalid (then no job ran).
+/// A job that did not complete with a reason, in a `NativeJobTable`.
+#[napi(object)]
+pub struct NativeJobError {
+    pub index: u32,
+    /// `EnginePanic` or `ValidationError` for failed jobs.
+    pub error_type: Option<String>,
+    pub message: String,
+}
+
+/// Every job of a batch as columns, in job order: what `NativeJobResult` holds but `output`.
+#[napi(object)]
+pub struct NativeJobTable {
+    /// Each job's status as its place in `statusNames`.
+    pub status: Uint8Array,
+    pub status_names: Vec<String>,
+    pub trade_count: Uint32Array,
+    pub elapsed_ms: Float64Array,
+    /// `metricNames.length` values per job, the names those of `NativeMetrics`; a job without
+    /// metrics has a row of NaN.
+    pub metrics: Float64Array,
+    pub metric_names: Vec<String>,
+    /// The jobs with an error type or a message, in job order.
+    pub errors: Vec<NativeJobError>,
+}
+
+/// A batch's outcome as data: `results` in job order (or `table` when asked for), or `errorCode`
+/// and `errorMessage` when the call itself was invalid (then no job ran).
 #[napi(object)]
 pub struct NativeBatchResult {
     pub results: Option<Vec<NativeJobResult>>,
-    /// With `metricsTable`: `metricNames.length` values per job, in job order, the names those of
-    /// `NativeMetrics`; a job without metrics has a row of NaN.
-    pub metrics_table: Option<Float64Array>,
-    pub metric_names: Option<Vec<String>>,
+    pub table: Option<NativeJobTable>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
 }
@@ -638,35 +660,67 @@ fn job_to_js(r: JobResult) -> NativeJobResult {
     }
 }
 
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|n| n.to_string()).collect()
+}
+
+impl NativeJobTable {
+    fn from(results: Vec<JobResult>) -> Self {
+        let n = results.len();
+        let (mut status, mut trades, mut elapsed) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let mut metrics = Vec::with_capacity(n * Metrics::NAMES.len());
+        let mut errors = Vec::new();
+        for (i, r) in results.into_iter().enumerate() {
+            status.push(r.status.code());
+            trades.push(r.trade_count);
+            elapsed.push(r.elapsed_ms);
+            match &r.metrics {
+                Some(m) => metrics.extend(m.row()),
+                None => metrics.extend([f64::NAN; Metrics::NAMES.len()]),
+            }
+            if r.error_type.is_some() || r.message.is_some() {
+                errors.push(NativeJobError {
+                    index: i as u32,
+                    error_type: r.error_type,
+                    message: r.message.unwrap_or_default(),
+                });
+            }
+        }
+        let statuses: Vec<&str> = JobStatus::ALL.iter().map(|s| s.as_str()).collect();
+        NativeJobTable {
+            status: Uint8Array::new(status),
+            status_names: names(&statuses),
+            trade_count: Uint32Array::new(trades),
+            elapsed_ms: Float64Array::new(elapsed),
+            metrics: Float64Array::new(metrics),
+            metric_names: names(&Metrics::NAMES),
+            errors,
+        }
+    }
+}
+
 impl NativeBatchResult {
     fn from(outcome: std::result::Result<Vec<JobResult>, Failure>, table: bool) -> Self {
         match outcome {
-            Ok(mut results) => {
-                let (metrics_table, metric_names) = if table {
-                    let mut values = Vec::with_capacity(results.len() * Metrics::NAMES.len());
-                    for r in &mut results {
-                        match r.metrics.take() {
-                            Some(m) => values.extend(m.row()),
-                            None => values.extend([f64::NAN; Metrics::NAMES.len()]),
-                        }
-                    }
-                    let names = Metrics::NAMES.iter().map(|n| n.to_string()).collect();
-                    (Some(Float64Array::new(values)), Some(names))
-                } else {
-                    (None, None)
-                };
-                NativeBatchResult {
-                    results: Some(results.into_iter().map(job_to_js).collect()),
-                    metrics_table,
-                    metric_names,
-                    error_code: None,
-                    error_message: None,
-                }
-            }
+            Ok(results) if table => NativeBatchResult {
+                results: None,
+                table: Some(NativeJobTable::from(results)),
+                error_code: None,
+                error_message: None,
+            },
+            Ok(results) => NativeBatchResult {
+                results: Some(results.into_iter().map(job_to_js).collect()),
+                table: None,
+                error_code: None,
+                error_message: None,
+            },
             Err(f) => NativeBatchResult {
                 results: None,
-                metrics_table: None,
-                metric_names: None,
+                table: None,
                 error_code: Some(f.code.to_string()),
                 error_message: Some(f.message),
             },
@@ -674,10 +728,16 @@ impl NativeBatchResult {
     }
 }
 
+/// The names of the metrics in a row of a `NativeJobTable` or of a progress call, in order.
+#[napi]
+pub fn metric_names() -> Vec<String> {
+    names(&Metrics::NAMES)
+}
+
 /// The progress callback: weak, so that a pending one never keeps Node alive (napi-rs#1732);
 /// called without an error argument; at most 64 calls queued, and a call that finds the queue
 /// full is dropped, so a worker never waits for JavaScript.
-type ProgressArgs = FnArgs<(u32, u32, Vec<u32>, Vec<NativeMetrics>)>;
+type ProgressArgs = FnArgs<(u32, u32, Uint32Array, Float64Array)>;
 type ProgressFn = ThreadsafeFunction<ProgressArgs, Unknown<'static>, ProgressArgs, Status, false, true, 64>;
 
 /// The default shortest gap between two progress calls: a call per job would cost the JavaScript
@@ -689,14 +749,15 @@ struct TallyState {
     ended: u32,
     not_completed: u32,
     last_call: Option<Instant>,
-    /// Jobs completed since the last call, and their metrics.
+    /// Jobs completed since the last call, and their metrics as rows in `Metrics::NAMES` order.
     indices: Vec<u32>,
-    metrics: Vec<NativeMetrics>,
+    metrics: Vec<f64>,
 }
 
 /// Counts jobs as they end and reports `(ended, not completed, indices, metrics)`: `ended` counts
 /// every status, the second every status but `completed`; `indices` are the jobs completed since
-/// the previous call and `metrics` theirs, so the caller can track the best so far. Calls come at
+/// the previous call and `metrics` their rows (`metricNames()` values each), so the caller can
+/// track the best so far. Calls come at
 /// most every `every`, the first job and the last (`total`) always making one. The
 /// counts and the call share one short lock so that calls are queued in the order of their counts
 /// and never report a smaller count after a larger one; the call itself only enqueues.
@@ -738,7 +799,7 @@ impl Tally {
         };
         if let (JobStatus::Completed, Some(m)) = (result.status, &result.metrics) {
             s.indices.push(index as u32);
-            s.metrics.push(metrics_to_js(m));
+            s.metrics.extend(m.row());
         }
         let now = Instant::now();
         let due = s.ended == self.total || !matches!(s.last_call, Some(t) if now - t < self.every);
@@ -749,7 +810,12 @@ impl Tally {
         let indices = std::mem::take(&mut s.indices);
         let metrics = std::mem::take(&mut s.metrics);
         // A full queue (QueueFull) or a closing environment only loses this update.
-        let args = FnArgs::from((s.ended, s.not_completed, indices, metrics));
+        let args = FnArgs::from((
+            s.ended,
+            s.not_completed,
+            Uint32Array::new(indices),
+            Float64Array::new(metrics),
+        ));
         let _ = progress.call(args, ThreadsafeFunctionCallMode::NonBlocking);
     }
 }
@@ -872,10 +938,10 @@ where
 /// thread: a problem there resolves with `errorCode`/`errorMessage` and no job runs. A combination
 /// that does not compile becomes a failed job (`ValidationError`). `onProgress(ended, notCompleted,
 /// indices, metrics)` is called as jobs end, at most every 20 ms (lossy; calls are dropped while
-/// JavaScript is busy); results come with
+/// JavaScript is busy), `metrics` holding a row of `metricNames()` per index; results come with
 /// the promise, in combination order.
 #[napi(
-    ts_args_type = "data: NativeMarketData, strategyJson: string, combosJson: string, configJson: string, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, indices: Array<number>, metrics: Array<NativeMetrics>) => void) | undefined | null",
+    ts_args_type = "data: NativeMarketData, strategyJson: string, combosJson: string, configJson: string, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, indices: Uint32Array, metrics: Float64Array) => void) | undefined | null",
     ts_return_type = "Promise<NativeBatchResult>"
 )]
 #[allow(clippy::too_many_arguments)]
@@ -900,7 +966,7 @@ pub fn optimize_grid<'env>(
     let data = data.inner.clone();
     let total = prepared.as_ref().map_or(0, |p| p.2.len());
     let tally = Tally::new(on_progress, total, &options);
-    let table = options.metrics_table.unwrap_or(false);
+    let table = options.table.unwrap_or(false);
     spawn_batch(env, table, move || {
         let (strategy, config, combos, opts) = prepared?;
         Ok(run_grid(&data, &strategy, &combos, &config, &opts, &|i, r| {
@@ -914,7 +980,7 @@ pub fn optimize_grid<'env>(
 /// whose strategy, parameters or config is invalid becomes a failed job (`ValidationError`)
 /// without running; the others run. Progress and results as in `optimizeGrid`.
 #[napi(
-    ts_args_type = "jobs: Array<NativeJobInput>, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, indices: Array<number>, metrics: Array<NativeMetrics>) => void) | undefined | null",
+    ts_args_type = "jobs: Array<NativeJobInput>, options: NativeBatchOptions, cancel?: CancelToken | undefined | null, onProgress?: ((ended: number, notCompleted: number, indices: Uint32Array, metrics: Float64Array) => void) | undefined | null",
     ts_return_type = "Promise<NativeBatchResult>"
 )]
 pub fn run_jobs<'env>(
@@ -938,7 +1004,7 @@ pub fn run_jobs<'env>(
         .collect();
     let opts = batch_options(&options, cancel);
     let tally = Tally::new(on_progress, checked.len(), &options);
-    let table = options.metrics_table.unwrap_or(false);
+    let table = options.table.unwrap_or(false);
     spawn_batch(env, table, move || {
         let opts = opts?;
         let mut results: Vec<Option<JobResult>> = Vec::with_capacity(checked.len());
