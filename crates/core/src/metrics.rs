@@ -267,3 +267,123 @@ fn trade_stats(trades: &[Trade]) -> TradeStats {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definitions, written plainly: a division for every day and every drawdown.
+    fn drawdown_reference(b0: f64, equity: &[f64]) -> (f64, f64) {
+        let (mut peak, mut max_dd, mut max_dd_pct) = (b0, 0.0, 0.0);
+        for &e in equity {
+            if e > peak {
+                peak = e;
+            }
+            let dd = peak - e;
+            if dd > max_dd {
+                max_dd = dd;
+            }
+            let dd_pct = dd / peak * 100.0;
+            if dd_pct > max_dd_pct {
+                max_dd_pct = dd_pct;
+            }
+        }
+        (max_dd, max_dd_pct)
+    }
+
+    fn daily_returns_reference(b0: f64, time: &[f64], equity: &[f64]) -> Vec<f64> {
+        let day = |t: f64| floor(t / MS_PER_DAY);
+        let mut returns = Vec::new();
+        let mut prev = b0;
+        for i in 0..time.len() {
+            if i + 1 == time.len() || day(time[i + 1]) != day(time[i]) {
+                returns.push(equity[i] / prev - 1.0);
+                prev = equity[i];
+            }
+        }
+        returns
+    }
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn unit(&mut self) -> f64 {
+            (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    fn same(a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
+    /// Times that land on, just before and just after day boundaries (by whole and fractional
+    /// milliseconds and by one unit in the last place), in steps from a minute to a week, from
+    /// before 1970 to far in the future, with NaN among them.
+    fn times(rng: &mut Rng, n: usize) -> Vec<f64> {
+        let starts = [-3.0e11, -1.0, 0.0, 1.7e12, 8.6e15, 9.0e15, 1e300];
+        let mut t = starts[(rng.next() % starts.len() as u64) as usize];
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let boundary = (floor(t / MS_PER_DAY) + 1.0) * MS_PER_DAY;
+            t = match rng.next() % 8 {
+                0 => boundary,
+                1 => boundary - 1.0,
+                2 => boundary - 1e-3,
+                3 => f64::from_bits(boundary.to_bits().saturating_sub(1)),
+                4 => t + MS_PER_DAY * 7.0 * rng.unit(),
+                5 => t + 60_000.0,
+                6 => t + MS_PER_DAY,
+                _ => t + MS_PER_DAY * rng.unit(),
+            }
+            .max(t);
+            out.push(if rng.next() % 200 == 0 { f64::NAN } else { t });
+        }
+        out
+    }
+
+    #[test]
+    fn drawdown_and_daily_returns_equal_the_definitions_bit_for_bit() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for case in 0..3_000 {
+            let n = 1 + (rng.next() % 400) as usize;
+            let b0 = [10_000.0, 1.0, 1e-300, 1e300][case % 4];
+            let mut e = b0;
+            let equity: Vec<f64> = (0..n)
+                .map(|_| {
+                    e *= match rng.next() % 16 {
+                        0 => 1.0,
+                        1 => 0.0,
+                        2 => -1.0,
+                        3 => 1.0 + 1e-16,
+                        // Drawdowns that deepen by a hair: each a new maximum.
+                        4 | 5 => 1.0 - 1e-12,
+                        6 => 1.0 - 1e-9,
+                        _ => 0.9 + 0.2 * rng.unit(),
+                    };
+                    if rng.next() % 500 == 0 {
+                        f64::NAN
+                    } else {
+                        e
+                    }
+                })
+                .collect();
+            let (got, want) = (drawdown(b0, &equity), drawdown_reference(b0, &equity));
+            assert!(
+                same(&[got.0, got.1], &[want.0, want.1]),
+                "case {case}: {got:?} vs {want:?}"
+            );
+            let time = times(&mut rng, n);
+            let (got, want) = (
+                daily_returns(b0, &time, &equity),
+                daily_returns_reference(b0, &time, &equity),
+            );
+            assert!(same(&got, &want), "case {case}: returns differ");
+        }
+    }
+}
