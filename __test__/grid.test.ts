@@ -338,6 +338,35 @@ describe('expandGrid: validation', () => {
     expect(expandGrid(noMin, { rsiPeriod: [0, 14] }, { constraints: ['rsiPeriod >= 1'] }).combos).toHaveLength(1);
   });
 
+  it('finds every worker problem once, each worker checked on its own values', () => {
+    // Two workers on their own grid keys and a macd on both: each bad value of each worker is
+    // found, however the values of the other keys vary.
+    const two: StrategyIR = {
+      ...S,
+      params: { a: { default: 5 }, b: { default: 9 } },
+      workers: [
+        { id: 'wa', kind: 'sma', timeframe: 'M5', params: { period: { param: 'a' } } },
+        { id: 'wb', kind: 'ema', timeframe: 'M5', params: { period: { param: 'b' } } },
+        { id: 'm', kind: 'macd', timeframe: 'M5', params: { fast: { param: 'a' }, slow: { param: 'b' }, signal: 3 } },
+      ],
+      rules: [],
+    } as StrategyIR;
+    const found = issues(() => expandGrid(two, { a: [0, 4, 8], b: [6, 0, 20] }));
+    // A worker's problem names the values of its own keys, so it is one problem, not one per
+    // value of the other key.
+    expect(found.filter((m) => m.includes('workers[0]'))).toEqual([
+      "grid.a: strategy.workers[0].params.period: period must be an integer from 1 to 100000, got 0 (from param 'a') with a=0",
+    ]);
+    expect(found.filter((m) => m.includes('workers[1]'))).toEqual([
+      "grid.b: strategy.workers[1].params.period: period must be an integer from 1 to 100000, got 0 (from param 'b') with b=0",
+    ]);
+    // The macd reads both keys: its problem is found with both values.
+    expect(issues(() => expandGrid(two, { a: [4, 8], b: [6, 20] }))).toEqual([
+      "grid.a: strategy.workers[2].params.fast: fast (8) must be less than slow (6) (from param 'a') with a=8, b=6",
+    ]);
+    expect(expandGrid(two, { a: [2, 4], b: [6, 20] }).combos).toHaveLength(4);
+  });
+
   it('checks base values, options and sample settings', () => {
     expect(
       issues(() =>

@@ -416,30 +416,47 @@ export function expandGrid(
 
 /**
  * Section 3's worker checks on each combination (periods >= 1, macd fast < slow, …). They depend
- * only on the grid parameters that workers reference, so each distinct projection is checked once.
+ * only on the grid parameters each worker references, so a combination is checked only when it
+ * gives some worker values not seen yet.
  * A problem traced to a grid parameter is reported at `grid.<name>`, with the worker path in the
  * message and the offending values.
  */
 function checkWorkers(strategy: StrategyIR, combos: Params[], gridKeys: Set<string>): void {
-  const used = new Set<string>();
-  for (const w of strategy.workers ?? []) {
+  // The grid keys each worker reads: a worker's verdict depends on those values only.
+  const keysOf = (strategy.workers ?? []).map((w) => {
+    const names = new Set<string>();
     for (const v of Object.values(w.params)) {
-      if (isPlainObject(v) && typeof v.param === 'string') used.add(v.param);
+      if (isPlainObject(v) && typeof v.param === 'string' && gridKeys.has(v.param)) names.add(v.param);
     }
-  }
-  const refs = [...used].filter((n) => gridKeys.has(n));
-  const seen = new Set<string>();
+    return [...names];
+  });
+  const perWorker = keysOf.filter((names) => names.length > 0);
+  const refs = [...new Set(perWorker.flat())];
+  const seen = perWorker.map(() => new Set<string>());
   const found: Issue[] = [];
-  for (const p of combos) {
-    const key = refs.map((n) => p[n]).join(',');
-    if (seen.has(key)) continue;
-    seen.add(key);
+  for (const [c, p] of combos.entries()) {
+    // A combination is checked when it gives some worker values not checked yet (the first one
+    // always, for the workers without grid keys): a problem is found at the first combination
+    // that has it, not again for every combination that repeats it.
+    let fresh = c === 0;
+    perWorker.forEach((names, w) => {
+      const key = names.map((n) => p[n]).join(',');
+      const done = seen[w] as Set<string>;
+      if (!done.has(key)) {
+        done.add(key);
+        fresh = true;
+      }
+    });
+    if (!fresh) continue;
     try {
       resolveParams(strategy, p);
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
-      const values = refs.map((n) => `${n}=${p[n]}`).join(', ');
       for (const i of e.issues) {
+        // The values that give the problem: those of its worker's grid keys.
+        const worker = /^strategy\.workers\[(\d+)\]/.exec(i.path)?.[1];
+        const names = worker === undefined ? refs : (keysOf[Number(worker)] ?? refs);
+        const values = names.map((n) => `${n}=${p[n]}`).join(', ');
         const origin = /\(from param '([^']+)'\)$/.exec(i.message)?.[1];
         if (origin !== undefined && gridKeys.has(origin)) {
           found.push({ path: `grid.${origin}`, message: `${i.path}: ${i.message} with ${values}` });
