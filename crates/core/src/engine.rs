@@ -535,6 +535,10 @@ impl<'a, const P: bool> Sim<'a, P> {
     }
 
     fn set_pending(&mut self, pending: Option<Pending>) {
+        // Whether an order is pending decides which rules are inert (`refresh_gates`).
+        if self.pending.is_some() != pending.is_some() {
+            self.gates_dirty = true;
+        }
         self.pending = pending;
         self.set_busy();
     }
@@ -1018,8 +1022,21 @@ impl<'a, const P: bool> Sim<'a, P> {
     /// Step 5: every rule in order, each seeing what the previous ones did.
     fn decide(&mut self, q: Quotes, forming: Option<&Bar>) {
         let program = self.program;
-        for rule in &program.rules {
-            if self.eval(&rule.when, q, forming) == 0.0 {
+        for (r, rule) in program.rules.iter().enumerate() {
+            // While the gates are current (nothing they read changed since `refresh_gates`, not
+            // even through an earlier rule here), a closed gate or an inert rule cannot fire and
+            // an open one fires exactly when its fast part is true.
+            let fires = if !P && !self.gates_dirty {
+                self.gates[r]
+                    && rule
+                        .split
+                        .fast
+                        .as_ref()
+                        .map_or(true, |f| self.eval(f, q, forming) != 0.0)
+            } else {
+                self.eval(&rule.when, q, forming) != 0.0
+            };
+            if !fires {
                 continue;
             }
             for action in &rule.then {
@@ -1281,20 +1298,47 @@ impl<const P: bool> Sim<'_, P> {
         let (side, pending) = (self.pos.side, self.pending.is_some());
         let mut active: Vec<&Block> = Vec::new();
         for (r, rule) in program.rules.iter().enumerate() {
-            // A gate that reads no base bar stays as it is through the run.
-            let closed = !rule.split.gate_timeframes[base.index()] && !self.gates[r];
-            if closed || rule.inert(side, pending) {
+            // A gate that reads no base bar stays as it is through the run: closed, the rule
+            // cannot fire; open, the rule fires exactly when its fast part is true.
+            let constant = !rule.split.gate_timeframes[base.index()];
+            if (constant && !self.gates[r]) || rule.inert(side, pending) {
                 continue;
             }
+            // Otherwise the conjuncts that read no timeframe are constant through the run too
+            // (no fill inside it): false, the rule cannot fire; true, it fires exactly when the
+            // others are.
+            if !constant
+                && rule
+                    .split
+                    .fixed
+                    .as_ref()
+                    .is_some_and(|f| self.eval(f, q, None) == 0.0)
+            {
+                continue;
+            }
+            let rest = if constant {
+                &rule.split.fast
+            } else {
+                &rule.split.moving
+            };
+            // Nothing else to test: the rule fires at the first bar.
+            let Some(when) = rest else {
+                return live;
+            };
             // Base-frame workers read here are columns (`run_bars` gives every read one a series
             // outside the profiled loop); what has no lane form is decided bar by bar.
-            if !rule.when.lanes() {
+            if !when.lanes() {
                 return live;
             }
-            active.push(&rule.when);
+            active.push(when);
         }
         if active.is_empty() {
             return live + self.exit_free(ctx, live, end);
+        }
+        if let [when] = active[..] {
+            if let Some(k) = self.scan_cross(when, base, live, end) {
+                return live + self.exit_free(ctx, live, k);
+            }
         }
         let regs = active.iter().map(|b| b.regs()).max().unwrap_or(0);
         if self.lane_regs.len() < regs {
@@ -1337,6 +1381,54 @@ impl<const P: bool> Sim<'_, P> {
         }
         self.lane_regs = lane_regs;
         k.min(end)
+    }
+
+    /// The first decision bar in `i..end` (or `end`) at which `when`, one cross of two workers
+    /// with batch-shared one-output series of the base timeframe, is true: the lane scan's
+    /// answer, read from the two columns without lanes. `None` when the block is not of that
+    /// shape or a read would fall before the first closed bar (the lane scan then decides).
+    fn scan_cross(&self, when: &Block, base: Timeframe, i: usize, end: usize) -> Option<usize> {
+        let (above, a, b) = when.single_cross()?;
+        let column = |w: WorkerRef| match &self.workers[w.worker as usize].feed {
+            Feed::Shared(series) if self.program.workers[w.worker as usize].timeframe == base => {
+                series.column()
+            }
+            _ => None,
+        };
+        let (ca, cb) = (column(a)?, column(b)?);
+        // At the decision of bar k the newest closed base bar is k - 1; a reference `offset`
+        // back reads k - 1 - offset, and the cross's previous value the one before: bars
+        // k - 2 - offset ..= k - 1 - offset for k in i..end.
+        fn window(c: &[f64], offset: u32, i: usize, end: usize) -> Option<&[f64]> {
+            let first = i.checked_sub(2 + offset as usize)?;
+            c.get(first..end - 1 - offset as usize)
+        }
+        let (xa, xb) = (window(ca, a.offset, i, end)?, window(cb, b.offset, i, end)?);
+        let len = end.checked_sub(i)?;
+        if xa.len() != len + 1 || xb.len() != len + 1 {
+            return None;
+        }
+        // `vm::cross` at bar i + j, without branches, so that eight bars are tested at once.
+        let fires = |j: usize| {
+            let (x1, y1, x, y) = (xa[j], xb[j], xa[j + 1], xb[j + 1]);
+            if above {
+                (x1 <= y1) & (x > y)
+            } else {
+                (x1 >= y1) & (x < y)
+            }
+        };
+        let mut j = 0;
+        while j + 8 <= len {
+            let mut mask = 0u32;
+            for l in 0..8 {
+                mask |= u32::from(fires(j + l)) << l;
+            }
+            if mask != 0 {
+                return Some(i + j + mask.trailing_zeros() as usize);
+            }
+            j += 8;
+        }
+        Some(i + (j..len).find(|&j| fires(j)).unwrap_or(len))
     }
 
     /// How many bars from `i` the open position's levels are not reached on (`exit_bar`).

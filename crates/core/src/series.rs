@@ -171,6 +171,11 @@ impl SharedSeries {
         }
     }
 
+    /// The values of a one-output series, one per closed bar.
+    pub(crate) fn column(&self) -> Option<&[f64]> {
+        (self.outputs == 1).then_some(&self.values[..])
+    }
+
     /// Closed bars covered.
     pub fn len(&self) -> usize {
         self.values.len() / self.outputs

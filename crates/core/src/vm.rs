@@ -371,7 +371,7 @@ impl Builder {
 }
 
 #[inline(always)]
-fn cross(above: bool, a: f64, b: f64, a1: f64, b1: f64) -> f64 {
+pub(crate) fn cross(above: bool, a: f64, b: f64, a1: f64, b1: f64) -> f64 {
     let before = if above { a1 <= b1 } else { a1 >= b1 };
     let now = if above { a > b } else { a < b };
     truth(before && now)
@@ -552,6 +552,17 @@ impl Block {
         r[self.out as usize]
     }
 
+    /// `(above, a, b)` when the block is one cross of two workers and nothing else: the shape a
+    /// scan can run over two columns directly.
+    pub(crate) fn single_cross(&self) -> Option<(bool, WorkerRef, WorkerRef)> {
+        match *self.ins {
+            [Ins::CrossWorkers { above, dst, a, b }] if dst == self.out && self.consts.is_empty() => {
+                Some((above, a, b))
+            }
+            _ => None,
+        }
+    }
+
     /// The value of the expression at each of `LANES` consecutive events read through `env`.
     /// Only for blocks with `lanes()`; `r` needs `regs()` lanes.
     pub(crate) fn run_lanes<E: Lanes>(&self, env: &E, r: &mut [Lane]) -> Lane {
@@ -729,6 +740,11 @@ pub(crate) struct Split {
     pub fast: Option<Block>,
     /// The timeframes whose closes can change the gate (`read_timeframes`).
     pub gate_timeframes: [bool; 7],
+    /// The slow conjuncts that read no timeframe (the position's side, lots and entry, the
+    /// balance, constants): constant from one fill to the next. `when` is true exactly when
+    /// `fixed` and `moving` (every other conjunct, in order) are.
+    pub fixed: Option<Block>,
+    pub moving: Option<Block>,
 }
 
 /// `worker_tf` is each worker's timeframe.
@@ -737,7 +753,14 @@ pub(crate) fn split(when: &Code, worker_tf: &[Timeframe]) -> Split {
         Code::And(args) => args,
         other => std::slice::from_ref(other),
     };
+    let reads_timeframe = |c: &Code| {
+        let mut tfs = [false; 7];
+        read_timeframes(c, worker_tf, &mut tfs);
+        tfs.iter().any(|&t| t)
+    };
     let (slow, fast): (Vec<&Code>, Vec<&Code>) = conjuncts.iter().partition(|c| is_slow(c));
+    let (fixed, moving): (Vec<&Code>, Vec<&Code>) =
+        conjuncts.iter().partition(|c| is_slow(c) && !reads_timeframe(c));
     let mut gate_timeframes = [false; 7];
     for c in &slow {
         read_timeframes(c, worker_tf, &mut gate_timeframes);
@@ -751,6 +774,8 @@ pub(crate) fn split(when: &Code, worker_tf: &[Timeframe]) -> Split {
         gate: join(slow),
         fast: join(fast),
         gate_timeframes,
+        fixed: join(fixed),
+        moving: join(moving),
     }
 }
 

@@ -408,3 +408,85 @@ fn bar_mode_fast_path_equals_the_plain_path() {
     }
     assert!(trades > 500, "only {trades} trades over all cases");
 }
+
+/// The shape most grids run: a cross of two base-frame averages gated by the position's side,
+/// read at random offsets, with or without the side test, next to limit orders and a rule that
+/// cancels them (whose gate opens only while an order is pending).
+fn cross_strategy(rng: &mut Rng, decision: &str) -> Value {
+    let kinds = ["sma", "ema"];
+    let workers: Vec<Value> = (0..2)
+        .map(|i| {
+            let period = if i == 0 {
+                2 + rng.below(8)
+            } else {
+                6 + rng.below(30)
+            };
+            json!({ "id": format!("w{i}"), "kind": *rng.pick(&kinds), "timeframe": decision,
+                    "params": { "period": period } })
+        })
+        .collect();
+    let refs: Vec<Worker> = (0..2)
+        .map(|i| Worker {
+            id: format!("w{i}"),
+            output: None,
+            scale: Scale::Price,
+        })
+        .collect();
+    let offset = |rng: &mut Rng| if rng.chance(0.3) { 1 + rng.below(3) } else { 0 };
+    let cross = |rng: &mut Rng, name: &str| {
+        let (a, b) = (offset(rng), offset(rng));
+        op(name, vec![worker_ref(&refs[0], a), worker_ref(&refs[1], b)])
+    };
+    let gated = |rng: &mut Rng, side: i32, cond: Value| {
+        if rng.chance(0.7) {
+            op(
+                "and",
+                vec![op("==", vec![json!({ "position": "side" }), json!(side)]), cond],
+            )
+        } else {
+            cond
+        }
+    };
+    let entry = if rng.chance(0.3) {
+        json!({ "action": "buy", "lots": 1.0, "order": "limit",
+                "price": op("-", vec![json!({ "bar": "close" }), json!(0.0002)]) })
+    } else {
+        json!({ "action": "buy", "lots": 1.0 })
+    };
+    let (up, down) = (cross(rng, "crossAbove"), cross(rng, "crossBelow"));
+    let mut rules = vec![
+        json!({ "when": gated(rng, 0, up), "then": [entry] }),
+        json!({ "when": gated(rng, 1, down), "then": [{ "action": "close" }] }),
+    ];
+    if rng.chance(0.5) {
+        rules.push(
+            json!({ "when": op("==", vec![json!({ "position": "side" }), json!(0)]),
+                           "then": [{ "action": "cancel" }] }),
+        );
+    }
+    json!({
+        "version": 1,
+        "params": {},
+        "decision": { "timeframe": decision, "on": "bar" },
+        "workers": workers,
+        "rules": rules,
+    })
+}
+
+#[test]
+fn cross_scans_equal_the_plain_path() {
+    let mut rng = Rng::new(0x7e57_0003);
+    let mut trades = 0;
+    for case in 0..cases(150) {
+        let (tf, base) = *rng.pick(&[(Timeframe::parse("M1"), "M1"), (Timeframe::parse("M5"), "M5")]);
+        let data = common::generated_bars(tf.expect("known frame"), 200 + rng.below(3_000), 5_000 + case);
+        let strategy = cross_strategy(&mut rng, base);
+        let (first, last) = match &data {
+            MarketData::Bars(b) => (b.time[0], *b.time.last().expect("bars")),
+            MarketData::Ticks(_) => unreachable!(),
+        };
+        let config = random_config(&mut rng, first, last + MIN);
+        trades += assert_paths_agree(&data, &strategy, &config, &format!("cross case {case}"));
+    }
+    assert!(trades > 1_000, "only {trades} trades over all cases");
+}
