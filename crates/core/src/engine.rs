@@ -1404,10 +1404,8 @@ impl<const P: bool> Sim<'_, P> {
             c.get(first..end - 1 - offset as usize)
         }
         let (xa, xb) = (window(ca, a.offset, i, end)?, window(cb, b.offset, i, end)?);
+        // Both windows hold `len + 1` values: bars i - 2 - offset .. end - 1 - offset.
         let len = end.checked_sub(i)?;
-        if xa.len() != len + 1 || xb.len() != len + 1 {
-            return None;
-        }
         // `vm::cross` at bar i + j, without branches, so that eight bars are tested at once.
         let fires = |j: usize| {
             let (x1, y1, x, y) = (xa[j], xb[j], xa[j + 1], xb[j + 1]);
