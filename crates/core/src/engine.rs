@@ -301,6 +301,9 @@ struct Sim<'a, const P: bool> {
     gate_slots: Vec<bool>,
     /// Lane registers for `quiet_ticks`.
     lane_regs: Vec<Lane>,
+    /// The conditions a quiet run of bars scans (`quiet_bars`), kept so that a run allocates
+    /// nothing.
+    active: Vec<&'a Block>,
     /// Ticks left before `quiet_ticks` looks again, after a look found a rule firing at once.
     scan_backoff: usize,
     scan_skip: usize,
@@ -404,6 +407,7 @@ impl<'a, const P: bool> Sim<'a, P> {
             gates_dirty: true,
             gate_slots,
             lane_regs,
+            active: Vec::with_capacity(program.rules.len()),
             scan_backoff: 1,
             scan_skip: 0,
             spent: [Duration::ZERO; 6],
@@ -1259,7 +1263,7 @@ impl<'s, 'a, const P: bool> Lanes for BarLanes<'_, 's, 'a, '_, P> {
     }
 }
 
-impl<const P: bool> Sim<'_, P> {
+impl<'a, const P: bool> Sim<'a, P> {
     /// Bar mode: the end of the run of bars from `i` (> 0) up to `end` on which nothing happens
     /// but rendering: no larger timeframe closes, no exit level is reached and no rule fires. The
     /// run is returned as the first bar that breaks it.
@@ -1294,9 +1298,24 @@ impl<const P: bool> Sim<'_, P> {
         let q = ctx.quotes(live);
         self.refresh_gates(q);
         let base = self.frames[0].tf;
+        // The buffer is taken for the scan and put back, so that a run allocates nothing.
+        let mut active = std::mem::take(&mut self.active);
+        active.clear();
+        let k = if self.open_conditions(q, base, &mut active) {
+            live
+        } else {
+            self.scan_bars(ctx, &active, q, base, live, end)
+        };
+        self.active = active;
+        k
+    }
+
+    /// The conditions of the rules that may fire in a quiet run of bars, into `active`; true
+    /// when some rule fires at the run's first bar whatever the bar (nothing left to test, or a
+    /// condition without a lane form, decided bar by bar).
+    fn open_conditions(&self, q: Quotes, base: Timeframe, active: &mut Vec<&'a Block>) -> bool {
         let program = self.program;
         let (side, pending) = (self.pos.side, self.pending.is_some());
-        let mut active: Vec<&Block> = Vec::new();
         for (r, rule) in program.rules.iter().enumerate() {
             // A gate that reads no base bar stays as it is through the run: closed, the rule
             // cannot fire; open, the rule fires exactly when its fast part is true.
@@ -1323,15 +1342,29 @@ impl<const P: bool> Sim<'_, P> {
             };
             // Nothing else to test: the rule fires at the first bar.
             let Some(when) = rest else {
-                return live;
+                return true;
             };
             // Base-frame workers read here are columns (`run_bars` gives every read one a series
             // outside the profiled loop); what has no lane form is decided bar by bar.
             if !when.lanes() {
-                return live;
+                return true;
             }
             active.push(when);
         }
+        false
+    }
+
+    /// The first bar in `live..end` at which one of `active` fires or an exit is reached (`end`
+    /// if none).
+    fn scan_bars(
+        &mut self,
+        ctx: &BarRun,
+        active: &[&Block],
+        q: Quotes,
+        base: Timeframe,
+        live: usize,
+        end: usize,
+    ) -> usize {
         if active.is_empty() {
             return live + self.exit_free(ctx, live, end);
         }
@@ -1363,7 +1396,7 @@ impl<const P: bool> Sim<'_, P> {
             // An exit inside the block ends the run there.
             let exit = self.exit_free(ctx, k, k + m);
             let mut fire = [false; LANES];
-            for when in &active {
+            for when in active {
                 let out = when.run_lanes(&lanes, &mut lane_regs);
                 for l in 0..LANES {
                     fire[l] |= out[l] != 0.0;

@@ -129,13 +129,29 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
 
 /// Peak-to-trough drawdown, in money and in percent of the peak; the peak starts at the initial
 /// balance so a curve that only falls still shows its loss.
+///
+/// The percentage's division is made only where it can give a new maximum. `skip_below` is the
+/// current maximum times the peak, less a relative margin of 1e-9: a drawdown with
+/// `dd * 100 < skip_below` has `dd / peak * 100` below the maximum by far more than the few
+/// units in the last place the three roundings can move it. The bound is 0 (nothing skipped)
+/// while it would be subnormal, where products lose their relative precision.
 pub(crate) fn drawdown(b0: f64, equity: &[f64]) -> (f64, f64) {
     let mut peak = b0;
     let mut max_dd = 0.0;
-    let mut max_dd_pct = 0.0;
+    let mut max_dd_pct: f64 = 0.0;
+    let bound = |max_dd_pct: f64, peak: f64| {
+        let b = max_dd_pct * peak * (1.0 - 1e-9);
+        if b >= MIN_BOUND {
+            b
+        } else {
+            0.0
+        }
+    };
+    let mut skip_below = 0.0;
     for &e in equity {
         if e > peak {
             peak = e;
+            skip_below = bound(max_dd_pct, peak);
         }
         let dd = peak - e;
         // The percentage can only be a new maximum (>= 0) when the drawdown is positive, the
@@ -145,39 +161,73 @@ pub(crate) fn drawdown(b0: f64, equity: &[f64]) -> (f64, f64) {
             if dd > max_dd {
                 max_dd = dd;
             }
+            if dd * 100.0 < skip_below {
+                continue;
+            }
             let dd_pct = dd / peak * 100.0;
             if dd_pct > max_dd_pct {
                 max_dd_pct = dd_pct;
+                skip_below = bound(max_dd_pct, peak);
             }
         }
     }
     (max_dd, max_dd_pct)
 }
 
+/// Below this (2^-1000), products may be subnormal.
+const MIN_BOUND: f64 = 9.332_636_185_032_189e-302;
+
 /// Returns between the last samples of consecutive UTC days, the first against the initial
 /// balance.
+///
+/// A sample's day is `floor(t / MS_PER_DAY)`, but the division is made only for samples outside
+/// the current day and the next. For an integer day `d` with `|d| < 2^24`, `d * MS_PER_DAY` is
+/// exact, and every `t` in `[d * MS_PER_DAY, (d + 1) * MS_PER_DAY - 1)` divides to a quotient in
+/// `[d, d + 1)`: the exact quotient is at least `1 / MS_PER_DAY` (about 2^-26.4) below `d + 1`,
+/// more than the quotient's unit in the last place (at most 2^-29), so it cannot round up to
+/// `d + 1`. The last millisecond before each boundary, NaN and days out of that range take the
+/// division.
 fn daily_returns(b0: f64, time: &[f64], equity: &[f64]) -> Vec<f64> {
-    let mut returns = Vec::with_capacity(64);
-    let mut prev = b0;
     let len = time.len().min(equity.len());
-    // Each division is independent of the others, so they overlap; only the sums are chains.
+    let mut returns = Vec::with_capacity(len);
+    if len == 0 {
+        return returns;
+    }
     let day_of = |t: f64| floor(t / MS_PER_DAY);
-    let mut day = time.first().map_or(0.0, |&t| day_of(t));
-    for i in 0..len {
-        // Each sample's day is computed once, as the next one of its predecessor.
-        let next = if i + 1 < len {
-            day_of(time[i + 1])
+    // Where the day `d` starts, when its windows hold; +inf (no window holds) otherwise.
+    let start_of = |d: f64| {
+        if d.abs() < 16_777_216.0 {
+            d * MS_PER_DAY
         } else {
-            f64::NAN
+            f64::INFINITY
+        }
+    };
+    let mut prev = b0;
+    let mut day = day_of(time[0]);
+    let mut lo = start_of(day);
+    for i in 1..len {
+        let t = time[i];
+        // In the current day's window: the same day.
+        if t >= lo && t < lo + (MS_PER_DAY - 1.0) {
+            continue;
+        }
+        let next = lo + MS_PER_DAY;
+        let (d, d_lo) = if t >= next && t < next + (MS_PER_DAY - 1.0) && day + 1.0 < 16_777_216.0 {
+            (day + 1.0, next)
+        } else {
+            let d = day_of(t);
+            (d, start_of(d))
         };
-        let last_of_day = i + 1 == len || next != day;
-        day = next;
-        if last_of_day {
-            let v = equity[i];
+        // NaN days differ from every day, themselves included, as in `!=`.
+        if d != day {
+            let v = equity[i - 1];
             returns.push(v / prev - 1.0);
             prev = v;
+            day = d;
+            lo = d_lo;
         }
     }
+    returns.push(equity[len - 1] / prev - 1.0);
     returns
 }
 
@@ -345,6 +395,29 @@ mod tests {
             out.push(if rng.next() % 200 == 0 { f64::NAN } else { t });
         }
         out
+    }
+
+    /// Drawdowns whose percentages lie within a few units in the last place of the maximum so
+    /// far, where skipping a division would be wrong if the skip's margin were too thin.
+    #[test]
+    fn drawdowns_next_to_the_maximum_equal_the_definition() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let step = |x: f64, k: i64| f64::from_bits((x.to_bits() as i64 + k) as u64);
+        for case in 0..20_000 {
+            let b0 = [10_000.0, 1.0, 3e-290, 7.5e250][case % 4];
+            let peak = b0 * (1.0 + 4.0 * rng.unit());
+            let dd = peak * (0.001 + 0.9 * rng.unit());
+            let mut equity = vec![peak, peak - dd];
+            for _ in 0..6 {
+                let k = (rng.next() % 17) as i64 - 8;
+                equity.push(step(peak - dd, k));
+            }
+            let (got, want) = (drawdown(b0, &equity), drawdown_reference(b0, &equity));
+            assert!(
+                same(&[got.0, got.1], &[want.0, want.1]),
+                "case {case}: {got:?} vs {want:?}"
+            );
+        }
     }
 
     #[test]
