@@ -445,10 +445,32 @@ fn at<T>(path: &mut String, key: &str, f: impl FnOnce(&mut String) -> T) -> T {
 
 fn at_index<T>(path: &mut String, key: &str, i: usize, f: impl FnOnce(&mut String) -> T) -> T {
     let len = path.len();
-    let _ = write!(path, ".{key}[{i}]");
+    // By hand rather than `write!`: compiling a grid's programs appends thousands of these, and
+    // the formatting machinery cost more than the rest of the step.
+    path.push('.');
+    path.push_str(key);
+    path.push('[');
+    push_decimal(path, i);
+    path.push(']');
     let out = f(path);
     path.truncate(len);
     out
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut k = digits.len();
+    let mut n = n;
+    loop {
+        k -= 1;
+        digits[k] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[k..].iter().map(|&d| char::from(d)));
 }
 
 fn get_str<'a>(map: &'a Map<String, Value>, key: &str, path: &mut String) -> Result<&'a str, Error> {
@@ -1532,5 +1554,23 @@ fn pair(args: Box<[Code]>) -> Box<[Code; 2]> {
     match args.try_into() {
         Ok(two) => two,
         Err(_) => unreachable!("binary operators are parsed with exactly two arguments"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{at_index, push_decimal};
+
+    #[test]
+    fn decimals_and_index_paths_equal_the_formatted_ones() {
+        for n in [0, 1, 9, 10, 99, 100, 12_345, 1 << 40, usize::MAX] {
+            let mut s = String::from("x");
+            push_decimal(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
+        let mut path = String::from("strategy.rules[3].when");
+        let inner = at_index(&mut path, "args", 17, |p| p.clone());
+        assert_eq!(inner, "strategy.rules[3].when.args[17]");
+        assert_eq!(path, "strategy.rules[3].when");
     }
 }
