@@ -165,6 +165,12 @@ describe('computeMetrics: edge rules', () => {
     expect(computeMetrics(input({ t1: 2 * YEAR, finalBalance: 1210 })).cagrPct).toBeCloseTo(10, 10);
   });
 
+  it('CAGR over a subnormal span: 1 ** Infinity is NaN (the native engine asserts the same)', () => {
+    expect(computeMetrics(input({ t1: 1e-298 })).cagrPct).toBeNaN();
+    expect(computeMetrics(input({ t1: 1e-298, finalBalance: 2000 })).cagrPct).toBe(Number.POSITIVE_INFINITY);
+    expect(computeMetrics(input({ t1: 1e-298, finalBalance: 500 })).cagrPct).toBe(-100);
+  });
+
   it('exposure is 0 when T1 == T0', () => {
     const m = computeMetrics(input({ t1: 0, trades: [trade(0, 5, 0, 0)] }));
     expect(m.exposurePct).toBe(0);

@@ -1439,27 +1439,39 @@ impl<'a, const P: bool> Sim<'a, P> {
         let (xa, xb) = (window(ca, a.offset, i, end)?, window(cb, b.offset, i, end)?);
         // Both windows hold `len + 1` values: bars i - 2 - offset .. end - 1 - offset.
         let len = end.checked_sub(i)?;
-        // `vm::cross` at bar i + j, without branches, so that eight bars are tested at once.
-        let fires = |j: usize| {
-            let (x1, y1, x, y) = (xa[j], xb[j], xa[j + 1], xb[j + 1]);
+        // `vm::cross` at bar i + j, without branches: the previous and current values of both
+        // sides as four slices of `len`, eight bars at a time in fixed-size blocks the compiler
+        // checks no bound in.
+        let (a0, a1, b0, b1) = (&xa[..len], &xa[1..], &xb[..len], &xb[1..]);
+        let fires = |x1: f64, y1: f64, x: f64, y: f64| {
             if above {
                 (x1 <= y1) & (x > y)
             } else {
                 (x1 >= y1) & (x < y)
             }
         };
+        let block = |s: &[f64]| -> [f64; 8] { s.try_into().unwrap_or([f64::NAN; 8]) };
+        let blocks = a0
+            .chunks_exact(8)
+            .zip(a1.chunks_exact(8))
+            .zip(b0.chunks_exact(8).zip(b1.chunks_exact(8)));
         let mut j = 0;
-        while j + 8 <= len {
+        for ((p, q), (r, t)) in blocks {
+            let (p, q, r, t) = (block(p), block(q), block(r), block(t));
             let mut mask = 0u32;
             for l in 0..8 {
-                mask |= u32::from(fires(j + l)) << l;
+                mask |= u32::from(fires(p[l], r[l], q[l], t[l])) << l;
             }
             if mask != 0 {
                 return Some(i + j + mask.trailing_zeros() as usize);
             }
             j += 8;
         }
-        Some(i + (j..len).find(|&j| fires(j)).unwrap_or(len))
+        Some(
+            i + (j..len)
+                .find(|&j| fires(a0[j], b0[j], a1[j], b1[j]))
+                .unwrap_or(len),
+        )
     }
 
     /// How many bars from `i` the open position's levels are not reached on (`exit_bar`).

@@ -38,7 +38,7 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
     } else if bf <= 0.0 {
         -100.0
     } else {
-        ((bf / b0).powf(1.0 / years) - 1.0) * 100.0
+        (pow(bf / b0, 1.0 / years) - 1.0) * 100.0
     };
 
     let (max_drawdown, max_drawdown_pct) = drawdown(b0, &input.equity.equity);
@@ -124,6 +124,17 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
         total_commission: input.total_commission,
         final_balance: bf,
         rejected_orders: input.rejected_orders,
+    }
+}
+
+/// `x ** y` as the contract (and JavaScript's `**`) defines it: as `powf`, except that a base
+/// of 1 to an infinite or NaN power is NaN, where `powf` gives 1. A span of a few subnormal
+/// milliseconds makes the exponent of CAGR infinite.
+pub(crate) fn pow(x: f64, y: f64) -> f64 {
+    if x == 1.0 && !y.is_finite() {
+        f64::NAN
+    } else {
+        x.powf(y)
     }
 }
 
@@ -399,6 +410,30 @@ mod tests {
 
     /// Drawdowns whose percentages lie within a few units in the last place of the maximum so
     /// far, where skipping a division would be wrong if the skip's margin were too thin.
+    #[test]
+    fn cagr_of_an_unchanged_balance_over_a_subnormal_span_is_nan_as_in_javascript() {
+        let equity = EquityCurve::default();
+        let input = |t1: f64, bf: f64| MetricsInput {
+            initial_balance: 10_000.0,
+            final_balance: bf,
+            t0: 0.0,
+            t1,
+            equity: &equity,
+            trades: &[],
+            rejected_orders: 0,
+            total_commission: 0.0,
+            periods_per_year: 252.0,
+        };
+        // 1 / years overflows to infinity: 1 ** Infinity is NaN in the contract.
+        assert!(compute(&input(1e-298, 10_000.0)).cagr_pct.is_nan());
+        assert_eq!(compute(&input(1e-298, 20_000.0)).cagr_pct, f64::INFINITY);
+        assert_eq!(compute(&input(1e-298, 5_000.0)).cagr_pct, -100.0);
+        // A finite exponent keeps powf's answer.
+        assert_eq!(compute(&input(MS_PER_YEAR, 10_000.0)).cagr_pct, 0.0);
+        assert!(pow(1.0, f64::NAN).is_nan() && pow(1.0, f64::NEG_INFINITY).is_nan());
+        assert_eq!(pow(2.0, 10.0), 1024.0);
+    }
+
     #[test]
     fn drawdowns_next_to_the_maximum_equal_the_definition() {
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);

@@ -1,7 +1,7 @@
 //! Metrics of a symphony run (docs/symphony.md section 6, with the formulas of
 //! docs/semantics.md section 6 applied to one equity sample per simulated day).
 
-use crate::metrics::{drawdown, return_ratios, MS_PER_YEAR};
+use crate::metrics::{drawdown, pow, return_ratios, MS_PER_YEAR};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SymphonyMetrics {
@@ -47,7 +47,7 @@ pub(crate) fn compute(input: &MetricsInput<'_>) -> SymphonyMetrics {
     } else if e_last <= 0.0 {
         -100.0
     } else {
-        ((e_last / b0).powf(1.0 / years) - 1.0) * 100.0
+        (pow(e_last / b0, 1.0 / years) - 1.0) * 100.0
     };
 
     let (max_drawdown, max_drawdown_pct) = drawdown(b0, input.equity);
