@@ -1296,7 +1296,6 @@ impl<'a, const P: bool> Sim<'a, P> {
             return before;
         }
         let q = ctx.quotes(live);
-        self.refresh_gates(q);
         let base = self.frames[0].tf;
         // The buffer is taken for the scan and put back, so that a run allocates nothing.
         let mut active = std::mem::take(&mut self.active);
@@ -1317,11 +1316,27 @@ impl<'a, const P: bool> Sim<'a, P> {
         let program = self.program;
         let (side, pending) = (self.pos.side, self.pending.is_some());
         for (r, rule) in program.rules.iter().enumerate() {
-            // A gate that reads no base bar stays as it is through the run: closed, the rule
-            // cannot fire; open, the rule fires exactly when its fast part is true.
-            let constant = !rule.split.gate_timeframes[base.index()];
-            if (constant && !self.gates[r]) || rule.inert(side, pending) {
+            if rule.inert(side, pending) {
                 continue;
+            }
+            // A gate that reads no base bar stays as it is through the run: closed, the rule
+            // cannot fire; open, the rule fires exactly when its fast part is true. Only these
+            // gates are needed here (the others' parts are tested below), so stale gates are not
+            // refreshed: a gate that reads the base frame is stale after every bar, and the
+            // decision at the end of the run refreshes it anyway.
+            let constant = !rule.split.gate_timeframes[base.index()];
+            if constant {
+                let open = if self.gates_dirty {
+                    rule.split
+                        .gate
+                        .as_ref()
+                        .map_or(true, |g| self.eval(g, q, None) != 0.0)
+                } else {
+                    self.gates[r]
+                };
+                if !open {
+                    continue;
+                }
             }
             // Otherwise the conjuncts that read no timeframe are constant through the run too
             // (no fill inside it): false, the rule cannot fire; true, it fires exactly when the
