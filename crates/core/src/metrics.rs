@@ -188,6 +188,9 @@ pub(crate) fn drawdown(b0: f64, equity: &[f64]) -> (f64, f64) {
 /// Below this (2^-1000), products may be subnormal.
 const MIN_BOUND: f64 = 9.332_636_185_032_189e-302;
 
+/// Days (2^24) below which the day windows of `daily_returns` hold.
+const DAY_LIMIT: f64 = 16_777_216.0;
+
 /// Returns between the last samples of consecutive UTC days, the first against the initial
 /// balance.
 ///
@@ -203,14 +206,14 @@ fn daily_returns(b0: f64, time: &[f64], equity: &[f64]) -> Vec<f64> {
     if len == 0 {
         return Vec::new();
     }
-    // At most one return a sample, written by index (cheaper than `push`, which the profile
-    // showed at a sixth of the metrics' time) and cut to length at the end.
+    // At most one return a sample, written by index and cut to length at the end: `push` cost
+    // more than zeroing the column does.
     let mut returns = vec![0.0; len];
     let mut k = 0;
     let day_of = |t: f64| floor(t / MS_PER_DAY);
     // Where the day `d` starts, when its windows hold; +inf (no window holds) otherwise.
     let start_of = |d: f64| {
-        if d.abs() < 16_777_216.0 {
+        if d.abs() < DAY_LIMIT {
             d * MS_PER_DAY
         } else {
             f64::INFINITY
@@ -226,7 +229,7 @@ fn daily_returns(b0: f64, time: &[f64], equity: &[f64]) -> Vec<f64> {
             continue;
         }
         let next = lo + MS_PER_DAY;
-        let (d, d_lo) = if t >= next && t < next + (MS_PER_DAY - 1.0) && day + 1.0 < 16_777_216.0 {
+        let (d, d_lo) = if t >= next && t < next + (MS_PER_DAY - 1.0) && day + 1.0 < DAY_LIMIT {
             (day + 1.0, next)
         } else {
             let d = day_of(t);
@@ -413,8 +416,6 @@ mod tests {
         out
     }
 
-    /// Drawdowns whose percentages lie within a few units in the last place of the maximum so
-    /// far, where skipping a division would be wrong if the skip's margin were too thin.
     #[test]
     fn cagr_of_an_unchanged_balance_over_a_subnormal_span_is_nan_as_in_javascript() {
         let equity = EquityCurve::default();
@@ -439,6 +440,8 @@ mod tests {
         assert_eq!(pow(2.0, 10.0), 1024.0);
     }
 
+    /// Drawdowns whose percentages lie within a few units in the last place of the maximum so
+    /// far, where skipping a division would be wrong if the skip's margin were too thin.
     #[test]
     fn drawdowns_next_to_the_maximum_equal_the_definition() {
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);

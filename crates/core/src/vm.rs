@@ -371,7 +371,7 @@ impl Builder {
 }
 
 #[inline(always)]
-pub(crate) fn cross(above: bool, a: f64, b: f64, a1: f64, b1: f64) -> f64 {
+fn cross(above: bool, a: f64, b: f64, a1: f64, b1: f64) -> f64 {
     let before = if above { a1 <= b1 } else { a1 >= b1 };
     let now = if above { a > b } else { a < b };
     truth(before && now)

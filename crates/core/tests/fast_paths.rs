@@ -287,6 +287,14 @@ fn random_strategy(rng: &mut Rng, decision: &str, on: &str) -> Value {
     })
 }
 
+/// `random_config` over the span of generated bars, one minute past the last.
+fn bar_config(rng: &mut Rng, data: &MarketData) -> RunConfig {
+    match data {
+        MarketData::Bars(b) => random_config(rng, b.time[0], *b.time.last().expect("bars") + MIN),
+        MarketData::Ticks(_) => unreachable!("bar cases generate bars"),
+    }
+}
+
 fn random_config(rng: &mut Rng, first: f64, last: f64) -> RunConfig {
     let fill_at = if rng.chance(0.5) {
         FillAt::Open
@@ -399,11 +407,7 @@ fn bar_mode_fast_path_equals_the_plain_path() {
         };
         let on = if rng.chance(0.3) { "tick" } else { "bar" };
         let strategy = random_strategy(&mut rng, decision, on);
-        let (first, last) = match &data {
-            MarketData::Bars(b) => (b.time[0], *b.time.last().expect("bars")),
-            MarketData::Ticks(_) => unreachable!(),
-        };
-        let config = random_config(&mut rng, first, last + MIN);
+        let config = bar_config(&mut rng, &data);
         trades += assert_paths_agree(&data, &strategy, &config, &format!("bar case {case}"));
     }
     assert!(trades > 500, "only {trades} trades over all cases");
@@ -481,11 +485,7 @@ fn cross_scans_equal_the_plain_path() {
         let (tf, base) = *rng.pick(&[(Timeframe::parse("M1"), "M1"), (Timeframe::parse("M5"), "M5")]);
         let data = common::generated_bars(tf.expect("known frame"), 200 + rng.below(3_000), 5_000 + case);
         let strategy = cross_strategy(&mut rng, base);
-        let (first, last) = match &data {
-            MarketData::Bars(b) => (b.time[0], *b.time.last().expect("bars")),
-            MarketData::Ticks(_) => unreachable!(),
-        };
-        let config = random_config(&mut rng, first, last + MIN);
+        let config = bar_config(&mut rng, &data);
         trades += assert_paths_agree(&data, &strategy, &config, &format!("cross case {case}"));
     }
     assert!(trades > 1_000, "only {trades} trades over all cases");
