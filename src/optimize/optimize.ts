@@ -132,12 +132,14 @@ export async function optimize(options: OptimizeOptions): Promise<OptimizeResult
  */
 export function startOptimize(options: OptimizeOptions): OptimizeRun {
   const started = performance.now();
+  (globalThis as any).__T = [['start', started]];
   const base = prepare({ ...options, params: options.params, timeoutMs: undefined, profile: false });
   const { combos, gridSize } = expandGrid(base.strategy, options.grid, {
     base: base.params,
     constraints: options.constraints,
     sample: options.sample,
   });
+  (globalThis as any).__T.push(['expanded', performance.now()]);
   const timeoutMs = options.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
   if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
     throw ValidationError.at('timeoutMs', `${timeoutMs} is not a positive number of milliseconds`);
@@ -219,6 +221,7 @@ export function startOptimize(options: OptimizeOptions): OptimizeRun {
       } finally {
         progress.finish();
       }
+      (globalThis as any).__T.push(['jobs', performance.now()]);
       ranked = top.sorted().map((r, i) => ({
         rank: i + 1,
         index: r.index,
@@ -237,6 +240,7 @@ export function startOptimize(options: OptimizeOptions): OptimizeRun {
       // not wait on them, and a killed worker can start nothing.
       await closePool(pool, options.signal);
     }
+    (globalThis as any).__T.push(['reruns', performance.now()]);
     const result: OptimizeResult = {
       runId: base.runId,
       strategy: base.strategy.name,
@@ -379,6 +383,7 @@ async function runNative(
   }
   if (copied.kind === 'error') throw copied.error;
   const handle = copied.value;
+  (globalThis as any).__T.push(['copied', performance.now()]);
   const token = new binding.CancelToken();
   const onAbort = () => token.cancel();
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -422,6 +427,7 @@ async function runNative(
         });
       },
     );
+    (globalThis as any).__T.push(['binding', performance.now()]);
     if (!r.table) throw fromNativeError(r.errorCode, r.errorMessage);
     listening = false;
     // Each job's progress came from the engine as it ended; one state then adds the final statuses.

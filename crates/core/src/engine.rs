@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorKind};
 use crate::expr::{js_max, js_min, AccountField, BarField, Env, PositionField, QuoteField};
 use crate::indicators::Indicator;
 use crate::ir::{CompiledAction, CompiledLevel, CompiledOrder, CompiledSizing, OrderType, Program};
-use crate::metrics::{compute, MetricsInput};
+use crate::metrics::{compute_with, DayEnds, MetricsInput};
 use crate::profile::{Profile, Step};
 use crate::results::{EquityCurve, ExitReason, RejectReason, Rejection, RunOutput, Trade};
 use crate::series::{first_at_or_after, SeriesCache, SharedSeries};
@@ -291,6 +291,8 @@ struct Sim<'a, const P: bool> {
     trades: Vec<Trade>,
     rejections: Vec<Rejection>,
     equity: EquityCurve,
+    /// The day ends of the batch's equity times, when the run belongs to a batch that shares them.
+    days: Option<&'a DayEnds>,
     /// Per rule: whether its gate (`vm::Split`) is true and it would do something if it fired.
     /// A rule whose gate is closed cannot fire until a bar that the gate reads closes or the
     /// position or balance changes, which set `gates_dirty`. Off when profiling, whose step
@@ -403,6 +405,7 @@ impl<'a, const P: bool> Sim<'a, P> {
             trades: Vec::new(),
             rejections: Vec::new(),
             equity: EquityCurve::default(),
+            days: cache.map(SeriesCache::days),
             gates: vec![true; program.rules.len()],
             gates_dirty: true,
             gate_slots,
@@ -1070,7 +1073,7 @@ impl<'a, const P: bool> Sim<'a, P> {
 
     fn finish(self, events: usize, t0: f64, t1: f64, periods_per_year: f64, initial: f64) -> RunOutput {
         let total_commission = self.trades.iter().fold(0.0, |sum, t| sum + t.commission);
-        let metrics = compute(&MetricsInput {
+        let input = MetricsInput {
             initial_balance: initial,
             final_balance: self.balance,
             t0,
@@ -1080,7 +1083,8 @@ impl<'a, const P: bool> Sim<'a, P> {
             rejected_orders: self.rejections.len() as u32,
             total_commission,
             periods_per_year,
-        });
+        };
+        let metrics = compute_with(&input, self.days);
         let profile = self.profile();
         RunOutput {
             trades: self.trades,

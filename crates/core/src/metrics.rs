@@ -6,6 +6,7 @@
 
 use crate::results::{EquityCurve, Metrics, Trade};
 use crate::timeframe::floor;
+use std::sync::OnceLock;
 
 const MS_PER_DAY: f64 = 86_400_000.0;
 /// Julian year, as in the contract's CAGR.
@@ -26,6 +27,36 @@ pub struct MetricsInput<'a> {
 }
 
 pub fn compute(input: &MetricsInput<'_>) -> Metrics {
+    compute_with(input, None)
+}
+
+/// The last sample of each UTC day of one time column, found once for the runs of a batch: the
+/// jobs of a grid over one data set sample their equity at the same times. A run whose times
+/// differ (bit for bit) from the first run's finds its own.
+#[derive(Debug, Default)]
+pub struct DayEnds {
+    first: OnceLock<(Vec<f64>, Vec<usize>)>,
+}
+
+impl DayEnds {
+    /// The day ends of `time`: the first caller's column sets them, others compare with it.
+    fn of(&self, time: &[f64]) -> Option<&[usize]> {
+        let (kept, ends) = self.first.get_or_init(|| (time.to_vec(), day_ends(time)));
+        same_bits(kept, time).then_some(ends.as_slice())
+    }
+}
+
+/// Whether two columns hold the same values bit for bit (NaN equal to itself), without an early
+/// exit so that the comparison runs in wide steps.
+fn same_bits(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .fold(true, |same, (x, y)| same & (x.to_bits() == y.to_bits()))
+}
+
+/// `compute`, reading the day ends from `days` when they were found for the same times.
+pub fn compute_with(input: &MetricsInput<'_>, days: Option<&DayEnds>) -> Metrics {
     let b0 = input.initial_balance;
     let bf = input.final_balance;
 
@@ -43,7 +74,11 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
 
     let (max_drawdown, max_drawdown_pct) = drawdown(b0, &input.equity.equity);
 
-    let returns = daily_returns(b0, &input.equity.time, &input.equity.equity);
+    let time = &input.equity.time;
+    let returns = match days.and_then(|d| d.of(time)) {
+        Some(ends) => returns_at(b0, &input.equity.equity, ends),
+        None => daily_returns(b0, time, &input.equity.equity),
+    };
     let sqrt_ppy = input.periods_per_year.sqrt();
     let (sharpe, sortino, _) = return_ratios(&returns, sqrt_ppy);
 
@@ -193,6 +228,25 @@ const DAY_LIMIT: f64 = 16_777_216.0;
 
 /// Returns between the last samples of consecutive UTC days, the first against the initial
 /// balance.
+fn daily_returns(b0: f64, time: &[f64], equity: &[f64]) -> Vec<f64> {
+    let len = time.len().min(equity.len());
+    returns_at(b0, &equity[..len], &day_ends(&time[..len]))
+}
+
+/// The returns from one day end to the next of `equity`, the first against `b0`.
+fn returns_at(b0: f64, equity: &[f64], ends: &[usize]) -> Vec<f64> {
+    let mut prev = b0;
+    ends.iter()
+        .map(|&i| {
+            let v = equity[i];
+            let r = v / prev - 1.0;
+            prev = v;
+            r
+        })
+        .collect()
+}
+
+/// The index of the last sample of each UTC day, in order (the last sample's included).
 ///
 /// A sample's day is `floor(t / MS_PER_DAY)`, but the division is made only for samples outside
 /// the current day and the next. For an integer day `d` with `|d| < 2^24`, `d * MS_PER_DAY` is
@@ -201,15 +255,12 @@ const DAY_LIMIT: f64 = 16_777_216.0;
 /// more than the quotient's unit in the last place (at most 2^-29), so it cannot round up to
 /// `d + 1`. The last millisecond before each boundary, NaN and days out of that range take the
 /// division.
-fn daily_returns(b0: f64, time: &[f64], equity: &[f64]) -> Vec<f64> {
-    let len = time.len().min(equity.len());
+fn day_ends(time: &[f64]) -> Vec<usize> {
+    let len = time.len();
     if len == 0 {
         return Vec::new();
     }
-    // At most one return a sample, written by index and cut to length at the end: `push` cost
-    // more than zeroing the column does.
-    let mut returns = vec![0.0; len];
-    let mut k = 0;
+    let mut ends = Vec::new();
     let day_of = |t: f64| floor(t / MS_PER_DAY);
     // Where the day `d` starts, when its windows hold; +inf (no window holds) otherwise.
     let start_of = |d: f64| {
@@ -219,11 +270,9 @@ fn daily_returns(b0: f64, time: &[f64], equity: &[f64]) -> Vec<f64> {
             f64::INFINITY
         }
     };
-    let mut prev = b0;
     let mut day = day_of(time[0]);
     let mut lo = start_of(day);
-    for i in 1..len {
-        let t = time[i];
+    for (i, &t) in time.iter().enumerate().skip(1) {
         // In the current day's window: the same day.
         if t >= lo && t < lo + (MS_PER_DAY - 1.0) {
             continue;
@@ -237,17 +286,13 @@ fn daily_returns(b0: f64, time: &[f64], equity: &[f64]) -> Vec<f64> {
         };
         // NaN days differ from every day, themselves included, as in `!=`.
         if d != day {
-            let v = equity[i - 1];
-            returns[k] = v / prev - 1.0;
-            k += 1;
-            prev = v;
+            ends.push(i - 1);
             day = d;
             lo = d_lo;
         }
     }
-    returns[k] = equity[len - 1] / prev - 1.0;
-    returns.truncate(k + 1);
-    returns
+    ends.push(len - 1);
+    ends
 }
 
 /// Sharpe and Sortino of `returns` annualized by `sqrt_ppy`, and the returns' sample deviation;
@@ -460,6 +505,55 @@ mod tests {
                 same(&[got.0, got.1], &[want.0, want.1]),
                 "case {case}: {got:?} vs {want:?}"
             );
+        }
+    }
+
+    /// Runs that share day ends get the metrics of runs that find their own, whether their times
+    /// are the ones the ends were found for or not.
+    #[test]
+    fn shared_day_ends_give_the_metrics_of_a_run_alone() {
+        let mut rng = Rng(0x0bad_5eed_1234_5678);
+        for case in 0..500 {
+            let n = 1 + (rng.next() % 300) as usize;
+            let time = times(&mut rng, n);
+            let mut other = time.clone();
+            let k = (rng.next() % n as u64) as usize;
+            other[k] = if case % 2 == 0 {
+                f64::NAN
+            } else {
+                other[k] + MS_PER_DAY
+            };
+            let days = DayEnds::default();
+            for (round, t) in [&time, &other, &time].into_iter().enumerate() {
+                let mut e = 10_000.0;
+                let equity = EquityCurve {
+                    time: t.clone(),
+                    equity: (0..n)
+                        .map(|_| {
+                            e *= 0.95 + 0.1 * rng.unit();
+                            e
+                        })
+                        .collect(),
+                    balance: vec![10_000.0; n],
+                };
+                let input = MetricsInput {
+                    initial_balance: 10_000.0,
+                    final_balance: e,
+                    t0: t[0],
+                    t1: t[n - 1],
+                    equity: &equity,
+                    trades: &[],
+                    rejected_orders: 0,
+                    total_commission: 0.0,
+                    periods_per_year: 252.0,
+                };
+                let (alone, shared) = (compute(&input), compute_with(&input, Some(&days)));
+                assert!(
+                    same(&[alone.sharpe, alone.sortino], &[shared.sharpe, shared.sortino]),
+                    "case {case}, round {round}: {alone:?} vs {shared:?}"
+                );
+            }
+            assert!(days.of(&time).is_some() && (same(&time, &other) || days.of(&other).is_none()));
         }
     }
 

@@ -13,6 +13,7 @@ use crate::data::{Bar, BarData, MarketData, TickData};
 use crate::engine::read_count;
 use crate::indicators::{Indicator, IndicatorSpec, Source};
 use crate::ir::Program;
+use crate::metrics::DayEnds;
 use crate::timeframe::Timeframe;
 use rayon::prelude::*;
 use std::hash::{Hash, Hasher};
@@ -214,6 +215,8 @@ pub struct SeriesCache {
     events: usize,
     base: Timeframe,
     series: Vec<(SeriesKey, SharedSeries)>,
+    /// The day ends of the equity times of the runs that read this cache.
+    days: DayEnds,
 }
 
 impl SeriesCache {
@@ -242,6 +245,7 @@ impl SeriesCache {
             events,
             base,
             series: Vec::new(),
+            days: DayEnds::default(),
         };
         let mut wanted: Vec<&SeriesKey> = Vec::new();
         for key in keys {
@@ -285,6 +289,11 @@ impl SeriesCache {
             None => chosen.iter().map(compute).collect(),
         };
         cache
+    }
+
+    /// The day ends shared by the runs that read this cache (`metrics::compute_with`).
+    pub fn days(&self) -> &DayEnds {
+        &self.days
     }
 
     /// Number of series held.
