@@ -142,17 +142,31 @@ pub fn run_grid(
     on_done: &(dyn Fn(usize, &JobResult) + Sync),
 ) -> Vec<JobResult> {
     let pool = call_pool(opts.threads, combos.len(), "tickforge-batch");
-    let cache = if opts.share_series && combos.len() > 1 && !cancelled(opts) {
-        shared_series(data, strategy, combos, config, pool.as_ref())
+    let (cache, programs) = if opts.share_series && combos.len() > 1 && !cancelled(opts) {
+        shared_series(
+            data,
+            strategy,
+            combos,
+            config,
+            pool.as_ref(),
+            PROGRAM_BUDGET_BYTES,
+        )
     } else {
-        None
+        (None, Vec::new())
     };
     map_jobs(pool.as_ref(), combos.len(), |i| {
         run_job(i, opts, on_done, |control| {
-            let program = compile(strategy, &combos[i])?;
+            let compiled;
+            let program = match programs.get(i).and_then(Option::as_ref) {
+                Some(program) => program,
+                None => {
+                    compiled = compile(strategy, &combos[i])?;
+                    &compiled
+                }
+            };
             match &cache {
-                Some(cache) => run_with_cache(data, &program, config, control, cache),
-                None => run_with_control(data, &program, config, control),
+                Some(cache) => run_with_cache(data, program, config, control, cache),
+                None => run_with_control(data, program, config, control),
             }
         })
     })
@@ -256,64 +270,138 @@ fn hang(control: &RunControl) -> Result<RunOutput, Error> {
 /// How many workers across the grid read each series, and the first combination that does.
 type Uses = HashMap<SeriesKey, (usize, usize)>;
 
-/// The series that at least two workers of the grid read, computed once. Every combination is
-/// compiled here only to learn its workers' specs (compiling walks a small tree; keeping the
-/// programs instead would cost memory on large grids). Problems are left to the jobs to report:
-/// a combination that does not compile is skipped, and if building the cache fails every job
-/// computes its own series.
+/// Programs compiled to count the shared series are kept for the jobs up to this many bytes
+/// (`Program::approx_bytes`); the jobs of the rest compile their own.
+const PROGRAM_BUDGET_BYTES: usize = 64 << 20;
+
+/// Combinations compiled at a time by the counting pass, so that the programs not kept never
+/// pile up.
+const COUNT_CHUNK: usize = 1024;
+
+/// The series that at least two workers of the grid read, computed once, and the programs
+/// compiled to find them (`None` past `budget` bytes, or where compiling failed).
+/// Problems are left to the jobs to report: a combination that does not compile is skipped, and
+/// if building the cache fails every job computes its own series and compiles its own program.
 fn shared_series(
     data: &MarketData,
     strategy: &Strategy,
     combos: &[BTreeMap<String, f64>],
     config: &RunConfig,
     pool: Option<&rayon::ThreadPool>,
-) -> Option<SeriesCache> {
+    budget: usize,
+) -> (Option<SeriesCache>, Vec<Option<Program>>) {
     let built = catch_unwind(AssertUnwindSafe(|| {
+        let compile_one = |i: usize| {
+            catch_unwind(AssertUnwindSafe(|| compile(strategy, &combos[i]).ok()))
+                .ok()
+                .flatten()
+        };
+        let mut uses = Uses::new();
+        let mut programs: Vec<Option<Program>> = Vec::with_capacity(combos.len());
+        let mut kept_bytes = 0;
         // Every combination of one strategy uses the same timeframes, so the first program's
         // base is every program's.
-        let base = combos
-            .iter()
-            .find_map(|c| compile(strategy, c).ok())
-            .map(|p| run_base(data, &p))?;
-        let count = |mut uses: Uses, i: usize| {
-            let keys = catch_unwind(AssertUnwindSafe(|| {
-                compile(strategy, &combos[i])
-                    .ok()
-                    .filter(|p| run_base(data, p) == base)
-                    .map(|p| series_keys(&p).collect::<Vec<_>>())
-            }));
-            for key in keys.ok().flatten().into_iter().flatten() {
-                let entry = uses.entry(key).or_insert((0, i));
-                entry.0 += 1;
-                entry.1 = entry.1.min(i);
+        let mut base = None;
+        for lo in (0..combos.len()).step_by(COUNT_CHUNK) {
+            let hi = (lo + COUNT_CHUNK).min(combos.len());
+            let chunk: Vec<Option<Program>> = match pool {
+                Some(pool) => pool.install(|| (lo..hi).into_par_iter().map(compile_one).collect()),
+                None => (lo..hi).map(compile_one).collect(),
+            };
+            for (i, program) in (lo..hi).zip(chunk) {
+                let Some(program) = program else {
+                    programs.push(None);
+                    continue;
+                };
+                let run = run_base(data, &program);
+                if *base.get_or_insert(run) == run {
+                    for key in series_keys(&program) {
+                        let entry = uses.entry(key).or_insert((0, i));
+                        entry.0 += 1;
+                    }
+                }
+                kept_bytes += program.approx_bytes();
+                programs.push((kept_bytes <= budget).then_some(program));
             }
-            uses
-        };
-        let merge = |mut a: Uses, b: Uses| {
-            for (key, (n, first)) in b {
-                let entry = a.entry(key).or_insert((0, first));
-                entry.0 += n;
-                entry.1 = entry.1.min(first);
-            }
-            a
-        };
-        let n = combos.len();
-        let uses = match pool {
-            Some(pool) => pool.install(|| {
-                (0..n)
-                    .into_par_iter()
-                    .fold(Uses::new, count)
-                    .reduce(Uses::new, merge)
-            }),
-            None => (0..n).fold(Uses::new(), count),
-        };
+        }
         // Most used first, so that the memory budget goes where it saves the most; the rest of
         // the order only makes the choice reproducible.
         let mut shared: Vec<(SeriesKey, (usize, usize))> =
             uses.into_iter().filter(|(_, (n, _))| *n >= 2).collect();
         shared.sort_by(|(ka, (na, fa)), (kb, (nb, fb))| nb.cmp(na).then(fa.cmp(fb)).then(ka.cmp(kb)));
         let keys: Vec<SeriesKey> = shared.into_iter().map(|(k, _)| k).collect();
-        Some(SeriesCache::build_on(data, config, base, &keys, pool))
+        let cache = base.map(|base| SeriesCache::build_on(data, config, base, &keys, pool));
+        (cache.filter(|cache| !cache.is_empty()), programs)
     }));
-    built.ok().flatten().filter(|cache| !cache.is_empty())
+    built.unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::BarData;
+    use crate::timeframe::Timeframe;
+
+    fn sma_cross() -> Strategy {
+        let w = |id: &str| serde_json::json!({ "worker": id });
+        let cross = |op: &str| serde_json::json!({ "op": op, "args": [w("fast"), w("slow")] });
+        let json = serde_json::json!({
+            "version": 1,
+            "name": "sma-cross",
+            "params": { "fast": { "default": 5, "type": "int" }, "slow": { "default": 20, "type": "int" } },
+            "decision": { "timeframe": "H1", "on": "bar" },
+            "workers": [
+                { "id": "fast", "kind": "sma", "timeframe": "H1", "params": { "period": { "param": "fast" } } },
+                { "id": "slow", "kind": "sma", "timeframe": "H1", "params": { "period": { "param": "slow" } } }
+            ],
+            "rules": [
+                { "when": cross("crossAbove"), "then": [{ "action": "buy", "lots": 1 }] },
+                { "when": cross("crossBelow"), "then": [{ "action": "close" }] }
+            ]
+        });
+        Strategy::from_json(&json.to_string()).expect("strategy parses")
+    }
+
+    fn data() -> MarketData {
+        let n = 200;
+        let time: Vec<f64> = (0..n).map(|i| i as f64 * 3_600_000.0).collect();
+        let close: Vec<f64> = (0..n).map(|i| 100.0 + (i as f64 * 0.3).sin() * 5.0).collect();
+        let bars = BarData::new(
+            Timeframe::H1,
+            time,
+            close.clone(),
+            close.iter().map(|c| c + 0.5).collect(),
+            close.iter().map(|c| c - 0.5).collect(),
+            close,
+            vec![1.0; n],
+        )
+        .expect("valid bars");
+        MarketData::Bars(bars)
+    }
+
+    /// The counting pass keeps the programs it compiled while they fit the budget, in order, and
+    /// none for a combination that does not compile; the shared series do not depend on it.
+    #[test]
+    fn counted_programs_are_kept_up_to_the_budget() {
+        let (data, strategy) = (data(), sma_cross());
+        let mut combos: Vec<BTreeMap<String, f64>> = (2..8)
+            .map(|f| [("fast".to_string(), f as f64), ("slow".to_string(), 20.0)].into())
+            .collect();
+        combos.insert(2, [("nope".to_string(), 1.0)].into());
+        let config = RunConfig::default();
+        let one = compile(&strategy, &combos[0]).expect("compiles").approx_bytes();
+        assert!(one > std::mem::size_of::<Program>());
+        let kept = |budget: usize| {
+            let (cache, programs) = shared_series(&data, &strategy, &combos, &config, None, budget);
+            let series = cache.map_or(0, |c| c.len());
+            (series, programs.iter().map(Option::is_some).collect::<Vec<_>>())
+        };
+        let all = [true, true, false, true, true, true, true];
+        assert_eq!(kept(usize::MAX), (1, all.to_vec()));
+        assert_eq!(kept(0), (1, vec![false; 7]));
+        assert_eq!(
+            kept(3 * one),
+            (1, vec![true, true, false, true, false, false, false])
+        );
+    }
 }

@@ -993,6 +993,56 @@ impl Program {
             .filter(|tf| self.used[tf.index()])
             .collect()
     }
+    /// About how many bytes the program holds: its blocks and lists, each string counted at
+    /// its length. A batch keeps compiled programs only while they fit its budget.
+    pub fn approx_bytes(&self) -> usize {
+        let block = |b: &Option<Block>| b.as_ref().map_or(0, Block::bytes);
+        let level = |l: &Option<CompiledLevel>| match l {
+            Some(CompiledLevel::Pips(b) | CompiledLevel::Price(b)) => b.bytes(),
+            None => 0,
+        };
+        let action = |a: &CompiledAction| match a {
+            CompiledAction::Open(_, o) => {
+                let sizing = match &o.sizing {
+                    CompiledSizing::Lots(b) | CompiledSizing::Risk(b) => b.bytes(),
+                };
+                std::mem::size_of::<CompiledOrder>()
+                    + block(&o.price)
+                    + sizing
+                    + level(&o.sl)
+                    + level(&o.tp)
+                    + block(&o.trail)
+            }
+            CompiledAction::Close | CompiledAction::Cancel => 0,
+        };
+        let rules: usize = self
+            .rules
+            .iter()
+            .map(|r| {
+                let s = &r.split;
+                std::mem::size_of::<CompiledRule>()
+                    + r.when.bytes()
+                    + block(&s.gate)
+                    + block(&s.fast)
+                    + block(&s.fixed)
+                    + block(&s.moving)
+                    + r.then.len() * std::mem::size_of::<CompiledAction>()
+                    + r.then.iter().map(action).sum::<usize>()
+            })
+            .sum();
+        let workers: usize = self
+            .workers
+            .iter()
+            .map(|w| std::mem::size_of::<WorkerPlan>() + w.id.len())
+            .sum();
+        let names: usize = self
+            .named_timeframes
+            .iter()
+            .map(|(_, path)| std::mem::size_of::<(Timeframe, String)>() + path.len())
+            .sum();
+        std::mem::size_of::<Program>() + rules + workers + names
+    }
+
     /// The base timeframe of a tick-mode run: the smallest used one.
     pub fn tick_base(&self) -> Timeframe {
         Timeframe::ALL

@@ -467,6 +467,13 @@ impl Block {
         self.lanes
     }
 
+    /// The block's size in memory, its own fields and what they point to.
+    pub(crate) fn bytes(&self) -> usize {
+        std::mem::size_of::<Block>()
+            + std::mem::size_of_val(&*self.consts)
+            + std::mem::size_of_val(&*self.ins)
+    }
+
     pub(crate) fn regs(&self) -> usize {
         self.regs
     }
